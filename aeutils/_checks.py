@@ -1,0 +1,66 @@
+"""Shared input checks for aeutils' public functions (internal)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def image_array(x, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a float ndarray after checking it holds finite values in [0, 1]."""
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)  # accepts tensors that implement __array__
+        except Exception as err:
+            raise TypeError(f"{name} must be an array, got {type(x).__name__}") from err
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"{name} must hold floats in [0, 1], got dtype {x.dtype} "
+            "(divide uint8 images by 255 first, as data.load_mnist does)"
+        )
+    if x.size == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape})")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    low, high = float(x.min()), float(x.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got values from {low:.4g} to {high:.4g}")
+    return x
+
+
+def as_images(x, name: str = "x") -> np.ndarray:
+    """Return ``x`` (N, 784), (N, 28, 28) or (N, 28, 28, 1) as (N, 28, 28) images in [0, 1]."""
+    x = image_array(x, name)
+    if x.ndim == 2 and x.shape[1] == 784:
+        return x.reshape(-1, 28, 28)
+    if x.ndim == 3 and x.shape[1:] == (28, 28):
+        return x
+    if x.ndim == 4 and x.shape[1:] == (28, 28, 1):
+        return x[..., 0]
+    raise ValueError(
+        f"{name} must be a batch of MNIST images of shape (N, 784), (N, 28, 28) or "
+        f"(N, 28, 28, 1), got {x.shape}"
+    )
+
+
+def real_number(value, name: str, *, minimum: float | None = None) -> float:
+    """Return ``value`` as a finite float (>= ``minimum`` if given)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def integer(value, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int (>= ``minimum`` if given); bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value

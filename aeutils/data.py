@@ -1,0 +1,221 @@
+"""Loading MNIST: from a file you have, from Keras's cache, or by Keras's download.
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR_ENV = "AEUTILS_DATA_DIR"
+"""Environment variable naming a folder that holds ``mnist.npz`` (for offline use)."""
+
+FILENAME = "mnist.npz"
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+N_TRAIN, N_TEST = 60_000, 10_000
+IMAGE_SHAPE = (28, 28)
+
+# The mean of x_train / 255 over the real MNIST is 0.1307; anything far from it is not MNIST
+# (a random array has a mean near 0.5, an all-zero placeholder 0).
+_PLAUSIBLE_MEAN = (0.10, 0.16)
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """No MNIST file was found and Keras could not download it."""
+
+
+class MNISTFileError(ValueError):
+    """A file was found but it is not a readable, valid MNIST ``mnist.npz``."""
+
+
+def keras_cache_path() -> Path:
+    """Keras's download cache: ``$KERAS_HOME/datasets/mnist.npz``, else ``~/.keras/...``."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets" / FILENAME
+
+
+def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
+    """Return the ``mnist.npz`` that ``load_mnist`` would read, or None if it would download.
+
+    The order: an explicit ``path``; ``$AEUTILS_DATA_DIR/mnist.npz``; Keras's cache.
+    An explicit ``path`` or a set ``AEUTILS_DATA_DIR`` that does not hold the file is an
+    error (MNISTNotFoundError), not a reason to fall back to something else.
+    """
+    if path is not None:
+        path = Path(path).expanduser()
+        if path.is_dir():
+            path = path / FILENAME
+        if not path.is_file():
+            raise MNISTNotFoundError(f"path={str(path)!r} was given but there is no such file.")
+        return path
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if data_dir:
+        candidate = Path(data_dir).expanduser() / FILENAME
+        if not candidate.is_file():
+            raise MNISTNotFoundError(
+                f"{DATA_DIR_ENV} is set to {data_dir!r}, but {str(candidate)!r} does not exist. "
+                f"Put MNIST's {FILENAME} there, or unset {DATA_DIR_ENV} to let Keras download it."
+            )
+        return candidate
+    cached = keras_cache_path()
+    return cached if cached.is_file() else None
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read the four MNIST arrays from an ``.npz`` file (no pickles) and validate them.
+
+    Returns a dict with ``x_train`` (60000, 28, 28), ``y_train`` (60000,), ``x_test``
+    (10000, 28, 28), ``y_test`` (10000,), all uint8 as stored. Raises MNISTFileError, naming
+    the file, when it cannot be read or its contents are not MNIST.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in KEYS if k not in npz.files]
+            if missing:
+                raise MNISTFileError(
+                    f"{path} is not an MNIST file: it lacks the key(s) {missing} "
+                    f"(it has {sorted(npz.files)}; expected {list(KEYS)})."
+                )
+            arrays = {k: npz[k] for k in KEYS}
+    except MNISTFileError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise MNISTFileError(
+            f"Could not read {path} as a NumPy .npz file ({type(err).__name__}: {err}). "
+            "The file is corrupt or truncated: delete it and download it again."
+        ) from err
+    validate_mnist(arrays, source=str(path))
+    return arrays
+
+
+def validate_mnist(arrays: dict, source: str = "the arrays") -> None:
+    """Check that ``arrays`` holds the real MNIST layout; raise MNISTFileError saying what is wrong.
+
+    Checks: the four keys; shapes (60000, 28, 28), (60000,), (10000, 28, 28), (10000,);
+    dtype uint8 for the images and an integer dtype for the labels; labels in 0..9 with every
+    digit present; a mean pixel intensity in the range of real MNIST (about 0.13 of 255).
+    """
+    expected = {
+        "x_train": (N_TRAIN, *IMAGE_SHAPE),
+        "y_train": (N_TRAIN,),
+        "x_test": (N_TEST, *IMAGE_SHAPE),
+        "y_test": (N_TEST,),
+    }
+    for key, shape in expected.items():
+        if key not in arrays:
+            raise MNISTFileError(f"{source}: missing key {key!r} (expected {list(KEYS)}).")
+        array = arrays[key]
+        if not isinstance(array, np.ndarray):
+            raise MNISTFileError(f"{source}: {key} is a {type(array).__name__}, not a NumPy array.")
+        if array.shape != shape:
+            raise MNISTFileError(f"{source}: {key} has shape {array.shape}, expected {shape}.")
+        if key.startswith("x") and array.dtype != np.uint8:
+            raise MNISTFileError(
+                f"{source}: {key} has dtype {array.dtype}, expected uint8 pixels in 0..255."
+            )
+        if key.startswith("y"):
+            if not np.issubdtype(array.dtype, np.integer):
+                raise MNISTFileError(
+                    f"{source}: {key} has dtype {array.dtype}, expected integer labels."
+                )
+            if array.min() < 0 or array.max() > 9:
+                raise MNISTFileError(
+                    f"{source}: {key} holds labels from {array.min()} to {array.max()}, "
+                    "expected 0..9."
+                )
+            if len(np.unique(array)) != 10:
+                raise MNISTFileError(f"{source}: {key} does not contain all ten digits.")
+    for key in ("x_train", "x_test"):
+        mean = float(arrays[key].mean()) / 255.0
+        low, high = _PLAUSIBLE_MEAN
+        if not low <= mean <= high:
+            raise MNISTFileError(
+                f"{source}: {key} does not look like MNIST: its mean intensity is {mean:.3f} "
+                f"of full scale, real MNIST's is about 0.13."
+            )
+
+
+def _download() -> dict[str, np.ndarray]:
+    """Keras's own download (into its cache); any failure becomes one clear error."""
+    try:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as err:  # URLError, HTTPError, socket and hash errors all land here
+        raise MNISTNotFoundError(
+            "MNIST is not on this machine and Keras could not download it "
+            f"({type(err).__name__}: {err}).\n"
+            "Without internet, get the file mnist.npz (Keras's layout: x_train, y_train, x_test, "
+            "y_test) and either\n"
+            f"  * put it at {keras_cache_path()}  (Keras's cache), or\n"
+            f"  * put it in a folder and set {DATA_DIR_ENV} to that folder, e.g.\n"
+            f"      export {DATA_DIR_ENV}=/path/to/folder   (the file is then "
+            f"/path/to/folder/{FILENAME}), or\n"
+            "  * pass load_mnist(path='/path/to/mnist.npz')."
+        ) from err
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    validate_mnist(arrays, source=f"Keras's download ({keras_cache_path()})")
+    return arrays
+
+
+def _limit(value, name: str, maximum: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int or None, got {type(value).__name__} ({value!r})")
+    if not 1 <= value <= maximum:
+        raise ValueError(f"{name} must be between 1 and {maximum}, got {value}")
+    return int(value)
+
+
+def load_mnist(
+    path: str | os.PathLike | None = None,
+    *,
+    flatten: bool = False,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
+):
+    """Load MNIST as float32 images in [0, 1] with their uint8 labels.
+
+    Where the data comes from, in this order: ``path`` (a file or a folder holding
+    ``mnist.npz``); ``$AEUTILS_DATA_DIR/mnist.npz``; Keras's cache
+    (``$KERAS_HOME/datasets/mnist.npz`` or ``~/.keras/datasets/mnist.npz``); else
+    ``keras.datasets.mnist.load_data()``, which downloads into that cache.
+
+    Args:
+        path: an explicit file (or folder) to read.
+        flatten: if True, images are (N, 784) vectors; else (N, 28, 28).
+        train_limit: keep only the first ``train_limit`` training images (1..60000); None = all.
+        test_limit: keep only the first ``test_limit`` test images (1..10000); None = all.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: x float32 in [0, 1] of shape (N, 28, 28) or
+        (N, 784); y uint8 digits 0..9 of shape (N,).
+
+    Raises:
+        MNISTNotFoundError: no file where one was named, or no file and no download possible.
+        MNISTFileError: a file that is corrupt or is not MNIST (says which file and why).
+    """
+    if not isinstance(flatten, bool):
+        raise TypeError(f"flatten must be True or False, got {flatten!r}")
+    train_limit = _limit(train_limit, "train_limit", N_TRAIN)
+    test_limit = _limit(test_limit, "test_limit", N_TEST)
+    source = find_mnist(path)
+    arrays = read_npz(source) if source is not None else _download()
+
+    def prepare(x, y, limit):
+        x, y = x[:limit], y[:limit]
+        x = x.astype(np.float32) / np.float32(255.0)
+        if flatten:
+            x = x.reshape(len(x), -1)
+        return x, y.astype(np.uint8)
+
+    return (
+        prepare(arrays["x_train"], arrays["y_train"], train_limit),
+        prepare(arrays["x_test"], arrays["y_test"], test_limit),
+    )

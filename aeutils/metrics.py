@@ -1,0 +1,70 @@
+"""Metrics computed in NumPy, so that they mean the same whatever Keras backend trained the model.
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+
+EPSILON = 1e-7
+"""Keras's fuzz factor: predictions are clipped to [EPSILON, 1 - EPSILON] before the log."""
+
+
+def binary_crossentropy(target, prediction) -> float:
+    """Mean binary cross-entropy per pixel, as Keras's ``binary_crossentropy`` loss reports it.
+
+    Args:
+        target: images in [0, 1], any shape.
+        prediction: probabilities in [0, 1], the same shape as ``target`` or broadcastable
+            to it (e.g. one mean image of shape (784,) for a batch of shape (N, 784)).
+
+    Returns:
+        float, in nats per pixel (natural log), averaged over every pixel of every image.
+    """
+    target = _checks.image_array(target, "target")
+    prediction = _checks.image_array(prediction, "prediction")
+    try:
+        np.broadcast_shapes(prediction.shape, target.shape)
+    except ValueError as err:
+        raise ValueError(
+            f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
+        ) from err
+    p = np.clip(prediction.astype(np.float64), EPSILON, 1.0 - EPSILON)
+    t = target.astype(np.float64)
+    return float(np.mean(-(t * np.log(p) + (1.0 - t) * np.log(1.0 - p))))
+
+
+def mean_image_baseline(x_train, x_test) -> float:
+    """Binary cross-entropy of the trivial model that predicts the mean training image for all.
+
+    Any autoencoder worth its name must do better. Shapes: (N, ...) and (M, ...) with the
+    same image shape; values in [0, 1]. Returns nats per pixel.
+    """
+    x_train = _checks.image_array(x_train, "x_train")
+    x_test = _checks.image_array(x_test, "x_test")
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise ValueError(
+            f"x_train images have shape {x_train.shape[1:]}, x_test images {x_test.shape[1:]}"
+        )
+    return binary_crossentropy(x_test, x_train.mean(axis=0))
+
+
+def psnr(target, prediction) -> float:
+    """Peak signal-to-noise ratio in dB for images in [0, 1], averaged over the images.
+
+    PSNR = 10 log10(1 / MSE), MSE taken per image (first axis); a perfect image (MSE 0)
+    is capped at 100 dB. Shapes: equal, (N, ...).
+    """
+    target = _checks.image_array(target, "target")
+    prediction = _checks.image_array(prediction, "prediction")
+    if target.shape != prediction.shape:
+        raise ValueError(
+            f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
+        )
+    diff = (target.astype(np.float64) - prediction.astype(np.float64)).reshape(len(target), -1)
+    mse = np.mean(diff**2, axis=1)
+    values = 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
+    return float(np.mean(values))

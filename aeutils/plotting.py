@@ -1,0 +1,152 @@
+"""Figures the notebooks share: reconstructions, loss curves, and saving into ``images/``.
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+
+from . import _checks, config
+
+
+def reconstructions(
+    originals,
+    reconstructed,
+    n: int = 10,
+    *,
+    title: str | None = None,
+    labels=("original", "reconstruction"),
+):
+    """The Keras blog's figure: ``n`` originals on the top row, their reconstructions below.
+
+    Args:
+        originals: images in [0, 1], shape (N, 784), (N, 28, 28) or (N, 28, 28, 1).
+        reconstructed: the same shape as ``originals``.
+        n: how many of the first images to show, 1..N.
+        title: optional figure title.
+        labels: the two row labels.
+
+    Returns:
+        the matplotlib Figure (two rows of ``n`` grey images, axes off).
+    """
+    originals = _checks.as_images(originals, "originals")
+    reconstructed = _checks.as_images(reconstructed, "reconstructed")
+    if originals.shape != reconstructed.shape:
+        raise ValueError(
+            f"originals {originals.shape} and reconstructed {reconstructed.shape} differ in shape"
+        )
+    n = _checks.integer(n, "n", minimum=1)
+    if n > len(originals):
+        raise ValueError(f"n={n} but only {len(originals)} images were given")
+    return image_rows([originals[:n], reconstructed[:n]], labels=list(labels), title=title)
+
+
+def image_rows(rows, *, labels=None, title: str | None = None, size: float = 1.0):
+    """Several rows of images, one row per array, e.g. noisy / denoised / clean.
+
+    Args:
+        rows: a list of arrays, each (n, 784), (n, 28, 28) or (n, 28, 28, 1), in [0, 1],
+            all with the same n.
+        labels: optional list of row labels, one per row.
+        title: optional figure title.
+        size: inches per image.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise TypeError("rows must be a non-empty list of image arrays")
+    rows = [_checks.as_images(r, f"rows[{i}]") for i, r in enumerate(rows)]
+    n = len(rows[0])
+    if any(len(r) != n for r in rows):
+        raise ValueError(f"every row needs the same number of images, got {[len(r) for r in rows]}")
+    if labels is not None and len(labels) != len(rows):
+        raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
+    fig, axes = plt.subplots(
+        len(rows), n, figsize=(size * n, size * len(rows) + 0.4), squeeze=False
+    )
+    for i, row in enumerate(rows):
+        for j in range(n):
+            ax = axes[i, j]
+            ax.imshow(row[j], cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if labels is not None:
+            axes[i, 0].set_ylabel(labels[i], rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(
+    history,
+    *,
+    title: str | None = None,
+    reference: float | None = None,
+    reference_label: str = "reference",
+):
+    """Training and validation loss per epoch, from a Keras ``History`` or its ``.history`` dict.
+
+    Every key ``k`` with a matching ``val_k`` is drawn as a pair (solid: training, dashed:
+    validation). ``reference`` draws a horizontal line, e.g. a published loss.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or "loss" not in logs:
+        raise TypeError(
+            "history must be a keras.callbacks.History (what fit() returns) or its .history "
+            f"dict with a 'loss' key, got {type(history).__name__}"
+        )
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in [k for k in logs if not k.startswith("val_")]:
+        epochs = range(1, len(logs[key]) + 1)
+        line = ax.plot(epochs, logs[key], label=f"training {key}")[0]
+        if f"val_{key}" in logs:
+            ax.plot(
+                epochs, logs[f"val_{key}"], "--", color=line.get_color(), label=f"validation {key}"
+            )
+    if reference is not None:
+        reference = _checks.real_number(reference, "reference")
+        ax.axhline(reference, color="grey", linewidth=1, linestyle=":", label=reference_label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def save_fig(name: str, fig=None, *, dpi: int = 150):
+    """Write ``fig`` (default: the current figure) to ``images/<name>.png`` in full mode.
+
+    In quick mode nothing is written and None is returned, so CI never changes the
+    committed figures. ``name`` is a plain file name without extension, e.g.
+    ``"01_reconstructions"``.
+
+    Returns:
+        the Path written, or None in quick mode.
+    """
+    if not isinstance(name, str) or not _NAME.match(name) or name.endswith(".png"):
+        raise ValueError(
+            f"name must be a plain file name without extension (letters, digits, _ . -), "
+            f"got {name!r}"
+        )
+    dpi = _checks.integer(dpi, "dpi", minimum=10)
+    fig = plt.gcf() if fig is None else fig
+    folder = config.output_dir("images")
+    if folder is None:
+        return None
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path

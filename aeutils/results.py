@@ -1,0 +1,158 @@
+"""The results files: ``results/<notebook>.json``, written by each notebook's full run.
+
+Format (later tooling and the README read it)::
+
+    {"notebook": "01_undercomplete_autoencoder", "mode": "full",
+     "metrics": {"val_loss": 0.0921, "train_loss": 0.0915},
+     "references": {"val_loss": {"value": 0.09, "source": "..."}},
+     "epochs": 50,
+     "seconds": {"train": 120.5, "total": 140.2, "per_epoch": 2.41},
+     "environment": {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1",
+                     "numpy": "2.4.6", "backend": "tensorflow", "device": "..."},
+     "date": "2026-11-22T06:30:00+00:00"}
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+from pathlib import Path
+
+from . import _checks, config
+
+_NOTEBOOK = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def device() -> str:
+    """The device Keras trains on: a GPU's name, else the CPU model and its core count."""
+    gpus = []
+    try:
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            details = tf.config.experimental.get_device_details(gpu)
+            gpus.append(details.get("device_name", gpu.name))
+    except ImportError:
+        pass
+    if gpus:
+        return "GPU: " + ", ".join(gpus)
+    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+
+
+def environment() -> dict:
+    """Versions of Python, TensorFlow, Keras and NumPy, the Keras backend and the device."""
+    import keras
+    import numpy
+
+    try:
+        import tensorflow as tf
+
+        tf_version = tf.__version__
+    except ImportError:
+        tf_version = None
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf_version,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "backend": keras.backend.backend(),
+        "device": device(),
+    }
+
+
+def _metric_map(values: dict, name: str) -> dict:
+    if not isinstance(values, dict) or not values:
+        raise TypeError(f"{name} must be a non-empty dict of metric name -> number")
+    out = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"{name} keys must be non-empty strings, got {key!r}")
+        out[key] = _checks.real_number(value, f"{name}[{key!r}]")
+    return out
+
+
+def build(
+    notebook: str, *, metrics: dict, epochs: int, seconds: dict, references: dict | None = None
+) -> dict:
+    """Build (and validate) the results record of a run without writing it.
+
+    Args:
+        notebook: the notebook's stem, e.g. ``"01_undercomplete_autoencoder"``.
+        metrics: flat map of metric name -> finite number (what this run measured).
+        epochs: epochs trained (the main model's).
+        seconds: ``{"train": s, "total": s}``; ``per_epoch`` is added as train / epochs.
+        references: map of metric name -> ``{"value": number, "source": "where it is from"}``
+            for figures published elsewhere that ours is compared with.
+    """
+    if not isinstance(notebook, str) or not _NOTEBOOK.match(notebook):
+        raise ValueError(
+            f"notebook must be a notebook's file stem like '01_undercomplete_autoencoder', "
+            f"got {notebook!r}"
+        )
+    metrics = _metric_map(metrics, "metrics")
+    epochs = _checks.integer(epochs, "epochs", minimum=1)
+    seconds = _metric_map(seconds, "seconds")
+    for key in ("train", "total"):
+        if key not in seconds:
+            raise ValueError(f"seconds needs a {key!r} entry, got {sorted(seconds)}")
+    seconds["per_epoch"] = seconds["train"] / epochs
+    refs = {}
+    for key, ref in (references or {}).items():
+        if not isinstance(ref, dict) or set(ref) != {"value", "source"}:
+            raise ValueError(
+                f"references[{key!r}] must be {{'value': number, 'source': str}}, got {ref!r}"
+            )
+        if not isinstance(ref["source"], str) or not ref["source"].strip():
+            raise ValueError(f"references[{key!r}]['source'] must name where the figure is from")
+        refs[key] = {
+            "value": _checks.real_number(ref["value"], f"references[{key!r}]"),
+            "source": ref["source"],
+        }
+    return {
+        "notebook": notebook,
+        "mode": config.mode(),
+        "metrics": metrics,
+        "references": refs,
+        "epochs": epochs,
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "environment": environment(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write(notebook: str, **kwargs) -> dict:
+    """Build the record (see ``build``); in full mode, write ``results/<notebook>.json``.
+
+    In quick mode the record is returned but nothing is written, so CI cannot change the
+    committed numbers. Returns the record.
+    """
+    record = build(notebook, **kwargs)
+    folder = config.output_dir("results")
+    if folder is not None:
+        path = Path(folder) / f"{notebook}.json"
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return record
+
+
+def read(notebook: str) -> dict:
+    """Read the committed ``results/<notebook>.json`` (raises FileNotFoundError if absent)."""
+    path = config.repo_root() / "results" / f"{notebook}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run notebook {notebook} in full mode")
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,74 @@
+"""Unit tests of aeutils.config: quick mode and where outputs may go."""
+
+import pytest
+
+from aeutils import config
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", " on "])
+def test_quick_on(monkeypatch, value):
+    monkeypatch.setenv(config.QUICK_ENV, value)
+    assert config.is_quick() and config.mode() == "quick"
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "No", "off"])
+def test_quick_off(monkeypatch, value):
+    monkeypatch.setenv(config.QUICK_ENV, value)
+    assert not config.is_quick() and config.mode() == "full"
+
+
+def test_quick_unset_is_full(monkeypatch):
+    monkeypatch.delenv(config.QUICK_ENV, raising=False)
+    assert config.mode() == "full"
+
+
+def test_quick_typo_is_an_error(monkeypatch):
+    monkeypatch.setenv(config.QUICK_ENV, "ture")
+    with pytest.raises(ValueError, match="AEUTILS_QUICK"):
+        config.is_quick()
+
+
+def test_epochs_and_train_limit(monkeypatch):
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    assert config.epochs(50) == 50 and config.epochs(50, quick=7) == 50
+    assert config.train_limit() is None
+    monkeypatch.setenv(config.QUICK_ENV, "1")
+    assert config.epochs(50) == 2 and config.epochs(1) == 1 and config.epochs(50, quick=7) == 7
+    assert config.train_limit() == config.QUICK_TRAIN_LIMIT and config.train_limit(123) == 123
+    assert 1000 <= config.QUICK_TRAIN_LIMIT <= 20000
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: config.epochs(0), ValueError),
+        (lambda: config.epochs(2.5), TypeError),
+        (lambda: config.epochs("50"), TypeError),
+        (lambda: config.epochs(50, quick=0), ValueError),
+        (lambda: config.train_limit(-1), ValueError),
+        (lambda: config.train_limit(True), TypeError),
+    ],
+)
+def test_bad_arguments(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_quick_mode_never_gives_an_output_folder(monkeypatch):
+    monkeypatch.setenv(config.QUICK_ENV, "1")
+    assert config.output_dir("results") is None
+    assert config.output_dir("images") is None
+
+
+def test_full_mode_output_folders(monkeypatch, tmp_path):
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    assert config.output_dir("results") == tmp_path / "results"
+    assert (tmp_path / "results").is_dir()
+    with pytest.raises(ValueError, match="kind"):
+        config.output_dir("notebooks")
+
+
+def test_repo_root_is_the_checkout():
+    root = config.repo_root()
+    assert (root / "notebooks").is_dir() and (root / "aeutils" / "config.py").is_file()

@@ -1,0 +1,250 @@
+"""Unit tests of aeutils.data: where MNIST is found, and every way a file can be wrong."""
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aeutils import data
+
+# Sums of all values in the real MNIST (see the data README that ships beside CI's copy).
+REAL_SUMS = {"x_train": 1567298545, "y_train": 267236, "x_test": 264923200, "y_test": 44434}
+
+
+def _fake_arrays():
+    """Synthetic arrays with MNIST's layout and a plausible ink density (not real MNIST)."""
+    rng = np.random.default_rng(0)
+
+    def images(n):
+        return np.where(rng.random((n, 28, 28)) < 0.13, 255, 0).astype(np.uint8)
+
+    def labels(n):
+        return (np.arange(n) % 10).astype(np.uint8)
+
+    return {
+        "x_train": images(data.N_TRAIN),
+        "y_train": labels(data.N_TRAIN),
+        "x_test": images(data.N_TEST),
+        "y_test": labels(data.N_TEST),
+    }
+
+
+@pytest.fixture(scope="module")
+def fake_arrays():
+    return _fake_arrays()
+
+
+@pytest.fixture(scope="module")
+def fake_file(tmp_path_factory, fake_arrays):
+    path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
+    np.savez(path, **fake_arrays)
+    return path
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No AEUTILS_DATA_DIR, and a Keras home without any cached file."""
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    return tmp_path
+
+
+def _write(tmp_path, arrays, name="mnist.npz"):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+# --- the real file, where this machine has it ------------------------------------------------
+
+
+def _real_file():
+    candidates = []
+    if os.environ.get(data.DATA_DIR_ENV):
+        candidates.append(Path(os.environ[data.DATA_DIR_ENV]) / "mnist.npz")
+    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz")
+    return next((p for p in candidates if p.is_file()), None)
+
+
+@pytest.mark.skipif(_real_file() is None, reason="no local copy of MNIST")
+def test_real_mnist_is_exactly_mnist():
+    raw = data.read_npz(_real_file())
+    assert {k: int(v.sum()) for k, v in raw.items()} == REAL_SUMS
+    assert raw["y_train"][:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(_real_file())
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.float32 and x_train.min() == 0.0 and x_train.max() == 1.0
+    assert abs(float(x_train.mean()) - 0.130660) < 1e-5
+    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+# --- where the data comes from ----------------------------------------------------------------
+
+
+def test_explicit_path_file_or_folder(clean_env, fake_file):
+    assert data.find_mnist(fake_file) == fake_file
+    assert data.find_mnist(fake_file.parent) == fake_file
+
+
+def test_explicit_path_wins_over_environment(clean_env, monkeypatch, fake_file, tmp_path):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert data.find_mnist(fake_file) == fake_file
+
+
+def test_environment_variable_folder(clean_env, monkeypatch, fake_file):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(fake_file.parent))
+    assert data.find_mnist() == fake_file
+
+
+def test_keras_cache_is_used(clean_env, fake_arrays):
+    cache = data.keras_cache_path()
+    assert cache == clean_env / "keras_home" / "datasets" / "mnist.npz"
+    cache.parent.mkdir(parents=True)
+    np.savez(cache, **fake_arrays)
+    assert data.find_mnist() == cache
+    (x_train, _), _ = data.load_mnist(train_limit=3)
+    assert x_train.shape == (3, 28, 28)
+
+
+def test_missing_explicit_path(clean_env, tmp_path):
+    with pytest.raises(data.MNISTNotFoundError, match="no such file"):
+        data.load_mnist(tmp_path / "nope.npz")
+
+
+def test_environment_variable_without_file_is_an_error(clean_env, monkeypatch, tmp_path):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    with pytest.raises(data.MNISTNotFoundError, match=data.DATA_DIR_ENV) as info:
+        data.load_mnist()
+    assert str(tmp_path / "mnist.npz") in str(info.value)
+
+
+def test_offline_without_file_says_where_to_put_it(clean_env, monkeypatch):
+    import keras
+
+    def no_network():
+        raise Exception("URL fetch failure on https://...: None -- [Errno -3] name resolution")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
+    with pytest.raises(data.MNISTNotFoundError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert "could not download" in message
+    assert data.DATA_DIR_ENV in message
+    assert str(data.keras_cache_path()) in message
+    assert isinstance(info.value, FileNotFoundError)
+
+
+def test_download_result_is_validated(clean_env, monkeypatch, fake_arrays):
+    import keras
+
+    bad = dict(fake_arrays, x_test=fake_arrays["x_test"][:5])
+    monkeypatch.setattr(
+        keras.datasets.mnist,
+        "load_data",
+        lambda: ((bad["x_train"], bad["y_train"]), (bad["x_test"], bad["y_test"])),
+    )
+    with pytest.raises(data.MNISTFileError, match="Keras's download"):
+        data.load_mnist()
+
+
+# --- what load_mnist returns --------------------------------------------------------------------
+
+
+def test_shapes_dtypes_ranges_and_limits(clean_env, fake_file, fake_arrays):
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(fake_file, flatten=True, train_limit=100)
+    assert x_train.shape == (100, 784) and y_train.shape == (100,)
+    assert x_test.shape == (10000, 784) and y_test.shape == (10000,)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.uint8
+    assert 0.0 <= x_train.min() and x_train.max() <= 1.0
+    np.testing.assert_array_equal(x_train * 255, fake_arrays["x_train"][:100].reshape(100, -1))
+    (_, _), (x_test, _) = data.load_mnist(fake_file, test_limit=7)
+    assert x_test.shape == (7, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"train_limit": 0}, ValueError),
+        ({"train_limit": 60001}, ValueError),
+        ({"test_limit": 10001}, ValueError),
+        ({"train_limit": 1.5}, TypeError),
+        ({"train_limit": True}, TypeError),
+        ({"flatten": "yes"}, TypeError),
+    ],
+)
+def test_bad_arguments(clean_env, fake_file, kwargs, error):
+    with pytest.raises(error):
+        data.load_mnist(fake_file, **kwargs)
+
+
+# --- corrupt or wrong files ---------------------------------------------------------------------
+
+
+def test_garbage_file(clean_env, tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(b"this is not a zip archive" * 100)
+    with pytest.raises(data.MNISTFileError, match="corrupt") as info:
+        data.load_mnist(path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_file(clean_env, tmp_path, fake_file):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(fake_file.read_bytes()[: fake_file.stat().st_size // 2])
+    with pytest.raises(data.MNISTFileError, match=str(path)):
+        data.load_mnist(path)
+
+
+def test_zip_with_a_broken_member(clean_env, tmp_path):
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in data.KEYS:
+            archive.writestr(f"{key}.npy", b"\x93NUMPY garbage")
+    with pytest.raises(data.MNISTFileError, match=str(path)):
+        data.load_mnist(path)
+
+
+def test_pickled_arrays_are_refused(clean_env, tmp_path, fake_arrays):
+    arrays = dict(fake_arrays, y_test=np.array([object()] * data.N_TEST, dtype=object))
+    path = _write(tmp_path, arrays)
+    with pytest.raises(data.MNISTFileError, match="pickle"):
+        data.load_mnist(path)
+
+
+def test_wrong_keys(clean_env, tmp_path, fake_arrays):
+    arrays = {("x_tr" if k == "x_train" else k): v for k, v in fake_arrays.items()}
+    with pytest.raises(data.MNISTFileError, match=r"lacks the key\(s\) \['x_train'\]"):
+        data.load_mnist(_write(tmp_path, arrays))
+
+
+@pytest.mark.parametrize(
+    "key, change, message",
+    [
+        ("x_train", lambda a: a[:1000], r"x_train has shape \(1000, 28, 28\)"),
+        ("x_test", lambda a: a.reshape(10000, 784), r"x_test has shape \(10000, 784\)"),
+        ("y_train", lambda a: a[:, None], r"y_train has shape"),
+        ("x_train", lambda a: a.astype(np.float32) / 255, "dtype float32, expected uint8"),
+        ("y_test", lambda a: a.astype(np.float64), "expected integer labels"),
+        ("y_train", lambda a: a + 1, "labels from 1 to 10"),
+        ("y_test", lambda a: np.zeros_like(a), "all ten digits"),
+    ],
+)
+def test_wrong_shapes_dtypes_and_labels(clean_env, tmp_path, fake_arrays, key, change, message):
+    arrays = dict(fake_arrays, **{key: change(fake_arrays[key])})
+    with pytest.raises(data.MNISTFileError, match=message) as info:
+        data.load_mnist(_write(tmp_path, arrays))
+    assert str(tmp_path) in str(info.value)
+
+
+@pytest.mark.parametrize("fill", ["random", "zeros"])
+def test_data_that_is_not_mnist_is_refused(clean_env, tmp_path, fake_arrays, fill):
+    rng = np.random.default_rng(1)
+    shape = fake_arrays["x_train"].shape
+    if fill == "random":
+        fake = rng.integers(0, 256, shape, dtype=np.uint8)
+    else:
+        fake = np.zeros(shape, np.uint8)
+    with pytest.raises(data.MNISTFileError, match="does not look like MNIST"):
+        data.load_mnist(_write(tmp_path, dict(fake_arrays, x_train=fake)))

@@ -1,0 +1,49 @@
+"""Unit tests of aeutils.metrics."""
+
+import math
+
+import numpy as np
+import pytest
+
+from aeutils import metrics
+
+
+def test_binary_crossentropy_by_hand():
+    target = np.array([[1.0, 0.0, 0.5]])
+    prediction = np.array([[0.8, 0.1, 0.5]])
+    expected = -(math.log(0.8) + math.log(0.9) + math.log(0.5)) / 3
+    assert metrics.binary_crossentropy(target, prediction) == pytest.approx(expected)
+
+
+def test_binary_crossentropy_is_clipped_like_keras():
+    value = metrics.binary_crossentropy(np.ones((1, 4)), np.zeros((1, 4)))
+    assert value == pytest.approx(-math.log(metrics.EPSILON))
+
+
+def test_mean_image_baseline():
+    x_train = np.array([[0.0, 1.0], [1.0, 1.0]])
+    x_test = np.array([[1.0, 1.0]])
+    expected = metrics.binary_crossentropy(x_test, np.array([0.5, 1.0]))
+    assert metrics.mean_image_baseline(x_train, x_test) == pytest.approx(expected)
+    assert expected == pytest.approx(-math.log(0.5) / 2, rel=1e-5)
+
+
+def test_psnr():
+    target = np.zeros((2, 4, 4))
+    assert metrics.psnr(target, target + 0.1) == pytest.approx(20.0)
+    assert metrics.psnr(target, target) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: metrics.binary_crossentropy(np.zeros((2, 3)), np.zeros((2, 4))), ValueError),
+        (lambda: metrics.binary_crossentropy(np.zeros((2, 3)), np.full((2, 3), 1.5)), ValueError),
+        (lambda: metrics.binary_crossentropy(np.zeros((2, 3), int), np.zeros((2, 3))), TypeError),
+        (lambda: metrics.mean_image_baseline(np.zeros((2, 3)), np.zeros((2, 4))), ValueError),
+        (lambda: metrics.psnr(np.zeros((2, 3)), np.zeros((3, 3))), ValueError),
+    ],
+)
+def test_bad_input(call, error):
+    with pytest.raises(error):
+        call()

@@ -1,0 +1,85 @@
+"""Unit tests of aeutils.plotting."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from aeutils import config, plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.mark.parametrize("shape", [(12, 784), (12, 28, 28), (12, 28, 28, 1)])
+def test_reconstructions_accepts_every_mnist_shape(shape):
+    x = np.random.default_rng(0).random(shape).astype(np.float32)
+    fig = plotting.reconstructions(x, x, n=5, title="t")
+    assert len(fig.axes) == 10
+    assert fig.axes[0].get_ylabel() == "original" and fig.axes[5].get_ylabel() == "reconstruction"
+
+
+@pytest.mark.parametrize(
+    "originals, reconstructed, n, error",
+    [
+        (np.zeros((4, 784)), np.zeros((4, 784)), 5, ValueError),
+        (np.zeros((4, 784)), np.zeros((3, 784)), 2, ValueError),
+        (np.zeros((4, 100)), np.zeros((4, 100)), 2, ValueError),
+        (np.zeros((4, 784), np.uint8), np.zeros((4, 784)), 2, TypeError),
+        (np.zeros((4, 784)), np.full((4, 784), 3.0), 2, ValueError),
+        (np.zeros((4, 784)), np.zeros((4, 784)), 0, ValueError),
+    ],
+)
+def test_reconstructions_bad_input(originals, reconstructed, n, error):
+    with pytest.raises(error):
+        plotting.reconstructions(originals, reconstructed, n=n)
+
+
+def test_image_rows_labels_must_match():
+    x = np.zeros((3, 784))
+    fig = plotting.image_rows([x, x, x], labels=["a", "b", "c"])
+    assert len(fig.axes) == 9
+    with pytest.raises(ValueError, match="labels"):
+        plotting.image_rows([x, x], labels=["a"])
+
+
+def test_loss_curves_from_dict_and_history():
+    logs = {"loss": [0.3, 0.2], "val_loss": [0.31, 0.22]}
+    fig = plotting.loss_curves(logs, reference=0.09)
+    assert len(fig.axes[0].lines) == 3
+
+    class History:
+        history = logs
+
+    assert len(plotting.loss_curves(History()).axes[0].lines) == 2
+    with pytest.raises(TypeError, match="History"):
+        plotting.loss_curves([0.3, 0.2])
+
+
+def test_save_fig_writes_nothing_in_quick_mode(monkeypatch, tmp_path):
+    monkeypatch.setenv(config.QUICK_ENV, "1")
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    fig = plotting.loss_curves({"loss": [1.0]})
+    assert plotting.save_fig("test_figure", fig) is None
+    assert not (tmp_path / "images").exists()
+
+
+def test_save_fig_in_full_mode(monkeypatch, tmp_path):
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    plotting.loss_curves({"loss": [1.0]})
+    path = plotting.save_fig("test_figure")
+    assert path == tmp_path / "images" / "test_figure.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "../x", "fig.png", 3])
+def test_save_fig_bad_name(name):
+    with pytest.raises(ValueError):
+        plotting.save_fig(name)
