@@ -68,3 +68,25 @@ def psnr(target, prediction) -> float:
     mse = np.mean(diff**2, axis=1)
     values = 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
     return float(np.mean(values))
+
+
+def ssim(target, prediction) -> float:
+    """Mean structural similarity (SSIM) over a batch of images in [0, 1] (needs scikit-image).
+
+    Uses scikit-image's ``structural_similarity`` with ``data_range=1`` on each image.
+    Shapes: equal, (N, 784), (N, 28, 28) or (N, 28, 28, 1). Returns a float in [-1, 1],
+    1 for identical images. Introduced in notebook 05.
+    """
+    from skimage.metrics import structural_similarity
+
+    target = _checks.as_images(target, "target")
+    prediction = _checks.as_images(prediction, "prediction")
+    if target.shape != prediction.shape:
+        raise ValueError(
+            f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
+        )
+    values = [
+        structural_similarity(t, p, data_range=1.0)
+        for t, p in zip(target.astype(np.float64), prediction.astype(np.float64), strict=True)
+    ]
+    return float(np.mean(values))

@@ -89,28 +89,41 @@ def loss_curves(
     reference: float | None = None,
     reference_label: str = "reference",
 ):
-    """Training and validation loss per epoch, from a Keras ``History`` or its ``.history`` dict.
+    """Loss per epoch, from a Keras ``History`` or any dict of per-epoch lists.
 
-    Every key ``k`` with a matching ``val_k`` is drawn as a pair (solid: training, dashed:
-    validation). ``reference`` draws a horizontal line, e.g. a published loss.
+    Each key ``k`` is drawn as a solid line labelled "training k"; a matching ``val_k`` is
+    drawn dashed in the same colour, labelled "validation k". A ``val_k`` without a ``k``
+    is drawn dashed on its own. ``reference`` adds a dotted horizontal line, e.g. a
+    published loss.
 
     Returns:
         the matplotlib Figure.
     """
     logs = getattr(history, "history", history)
-    if not isinstance(logs, dict) or "loss" not in logs:
+    if not isinstance(logs, dict) or not logs:
         raise TypeError(
-            "history must be a keras.callbacks.History (what fit() returns) or its .history "
-            f"dict with a 'loss' key, got {type(history).__name__}"
+            "history must be a keras.callbacks.History (what fit() returns) or a non-empty "
+            f"dict of per-epoch values, got {type(history).__name__}"
         )
+    for key, values in logs.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ValueError(f"history[{key!r}] must be a non-empty list of per-epoch values")
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key in [k for k in logs if not k.startswith("val_")]:
-        epochs = range(1, len(logs[key]) + 1)
-        line = ax.plot(epochs, logs[key], label=f"training {key}")[0]
-        if f"val_{key}" in logs:
-            ax.plot(
-                epochs, logs[f"val_{key}"], "--", color=line.get_color(), label=f"validation {key}"
-            )
+    for key, values in logs.items():
+        epochs = range(1, len(values) + 1)
+        if not key.startswith("val_"):
+            line = ax.plot(epochs, values, label=f"training {key}")[0]
+            if f"val_{key}" in logs:
+                val = logs[f"val_{key}"]
+                ax.plot(
+                    range(1, len(val) + 1),
+                    val,
+                    "--",
+                    color=line.get_color(),
+                    label=f"validation {key}",
+                )
+        elif key[4:] not in logs:
+            ax.plot(epochs, values, "--", label=f"validation {key[4:]}")
     if reference is not None:
         reference = _checks.real_number(reference, "reference")
         ax.axhline(reference, color="grey", linewidth=1, linestyle=":", label=reference_label)

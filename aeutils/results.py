@@ -7,6 +7,8 @@ Format (later tooling and the README read it)::
      "references": {"val_loss": {"value": 0.09, "source": "..."}},
      "epochs": 50,
      "seconds": {"train": 120.5, "total": 140.2, "per_epoch": 2.41},
+     "time_to_reference": {"val_loss": {"epoch": 31, "seconds": 74.71}},
+     "curves": {"val_loss": [0.19, 0.15, ...]},
      "environment": {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1",
                      "numpy": "2.4.6", "backend": "tensorflow", "device": "..."},
      "date": "2026-11-22T06:30:00+00:00"}
@@ -87,8 +89,26 @@ def _metric_map(values: dict, name: str) -> dict:
     return out
 
 
+def time_to_reference(curve, reference: float, seconds_per_epoch: float) -> dict:
+    """First epoch (1-based) at which a lower-is-better ``curve`` reached ``reference``.
+
+    Returns ``{"epoch": e, "seconds": e * seconds_per_epoch}``, or both None when the curve
+    never got there.
+    """
+    for epoch, value in enumerate(curve, start=1):
+        if value <= reference:
+            return {"epoch": epoch, "seconds": round(epoch * seconds_per_epoch, 2)}
+    return {"epoch": None, "seconds": None}
+
+
 def build(
-    notebook: str, *, metrics: dict, epochs: int, seconds: dict, references: dict | None = None
+    notebook: str,
+    *,
+    metrics: dict,
+    epochs: int,
+    seconds: dict,
+    references: dict | None = None,
+    curves: dict | None = None,
 ) -> dict:
     """Build (and validate) the results record of a run without writing it.
 
@@ -99,6 +119,9 @@ def build(
         seconds: ``{"train": s, "total": s}``; ``per_epoch`` is added as train / epochs.
         references: map of metric name -> ``{"value": number, "source": "where it is from"}``
             for figures published elsewhere that ours is compared with.
+        curves: map of metric name -> its per-epoch values (e.g. ``history.history["val_loss"]``).
+            Stored; for a metric that also has a reference, the epoch and training time at
+            which its curve first reached the reference go to ``time_to_reference``.
     """
     if not isinstance(notebook, str) or not _NOTEBOOK.match(notebook):
         raise ValueError(
@@ -124,6 +147,15 @@ def build(
             "value": _checks.real_number(ref["value"], f"references[{key!r}]"),
             "source": ref["source"],
         }
+    curves = {
+        key: [_checks.real_number(v, f"curves[{key!r}]") for v in values]
+        for key, values in (curves or {}).items()
+    }
+    reached = {
+        key: time_to_reference(curves[key], refs[key]["value"], seconds["per_epoch"])
+        for key in refs
+        if key in curves
+    }
     return {
         "notebook": notebook,
         "mode": config.mode(),
@@ -131,6 +163,8 @@ def build(
         "references": refs,
         "epochs": epochs,
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "time_to_reference": reached,
+        "curves": curves,
         "environment": environment(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

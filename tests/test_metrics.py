@@ -34,6 +34,17 @@ def test_psnr():
     assert metrics.psnr(target, target) == pytest.approx(100.0)
 
 
+def test_ssim():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 28, 28))
+    assert metrics.ssim(images, images) == pytest.approx(1.0)
+    noisy = np.clip(images + rng.normal(0, 0.3, images.shape), 0, 1)
+    assert metrics.ssim(images, noisy) < 0.9
+    assert metrics.ssim(images.reshape(3, 784), noisy.reshape(3, 784)) == pytest.approx(
+        metrics.ssim(images, noisy)
+    )
+
+
 @pytest.mark.parametrize(
     "call, error",
     [
@@ -42,6 +53,8 @@ def test_psnr():
         (lambda: metrics.binary_crossentropy(np.zeros((2, 3), int), np.zeros((2, 3))), TypeError),
         (lambda: metrics.mean_image_baseline(np.zeros((2, 3)), np.zeros((2, 4))), ValueError),
         (lambda: metrics.psnr(np.zeros((2, 3)), np.zeros((3, 3))), ValueError),
+        (lambda: metrics.ssim(np.zeros((2, 784)), np.zeros((3, 784))), ValueError),
+        (lambda: metrics.ssim(np.zeros((2, 30, 30)), np.zeros((2, 30, 30))), ValueError),
     ],
 )
 def test_bad_input(call, error):

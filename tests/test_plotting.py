@@ -58,8 +58,14 @@ def test_loss_curves_from_dict_and_history():
         history = logs
 
     assert len(plotting.loss_curves(History()).axes[0].lines) == 2
+    labels = plotting.loss_curves({"val_a": [1.0], "b": [2.0]}).axes[0].get_legend_handles_labels()
+    assert labels[1] == ["validation a", "training b"]
     with pytest.raises(TypeError, match="History"):
         plotting.loss_curves([0.3, 0.2])
+    with pytest.raises(TypeError):
+        plotting.loss_curves({})
+    with pytest.raises(ValueError, match="per-epoch"):
+        plotting.loss_curves({"loss": []})
 
 
 def test_save_fig_writes_nothing_in_quick_mode(monkeypatch, tmp_path):

@@ -72,3 +72,17 @@ def test_bad_notebook_name(full_mode, name):
 def test_read_missing(full_mode):
     with pytest.raises(FileNotFoundError, match="full mode"):
         results.read("99_nothing")
+
+
+def test_time_to_reference_and_curves(full_mode):
+    record = results.write(
+        "01_undercomplete_autoencoder",
+        **GOOD,
+        curves={"val_loss": [0.2, 0.1, 0.09, 0.085], "train_loss": [0.3, 0.2, 0.1, 0.09]},
+    )
+    assert record["curves"]["val_loss"] == [0.2, 0.1, 0.09, 0.085]
+    # per_epoch is 100 s / 50 epochs = 2 s; only metrics with a reference get a time
+    assert record["time_to_reference"] == {"val_loss": {"epoch": 3, "seconds": 6.0}}
+    assert results.time_to_reference([0.2, 0.1], 0.05, 2.0) == {"epoch": None, "seconds": None}
+    with pytest.raises(ValueError):
+        results.build("01_x", **GOOD, curves={"val_loss": [0.1, math.inf]})
