@@ -114,6 +114,10 @@ def _record_wall_time(root: Path, stem: str, seconds: float) -> None:
 
 
 def _number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    if 0 < abs(value) < 1e-3:
+        return f"{value:.2g}"
     if abs(value) >= 100:
         return f"{value:.2f}"
     if abs(value) >= 1:
