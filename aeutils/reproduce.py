@@ -64,8 +64,8 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, progress=Non
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
     def on_cell_start(cell, cell_index, **_):
-        if progress is not None:
-            number = code_cells.index(cell_index) + 1 if cell_index in code_cells else 0
+        if progress is not None and cell_index in code_cells:
+            number = code_cells.index(cell_index) + 1
             elapsed = _format_seconds(time.perf_counter() - start)
             progress.set_postfix_str(
                 f"{path.stem}: cell {number}/{len(code_cells)}, {elapsed}", refresh=True
