@@ -92,7 +92,11 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, progress=Non
             None,
         )
         nbformat.write(nb, out_path)
-        where = f"cell {failed}" if failed is not None else "a cell"
+        where = (
+            f"cell {failed} (code cell {code_cells.index(failed) + 1} of {len(code_cells)})"
+            if failed is not None
+            else "a cell"
+        )
         first_line = nb.cells[failed].source.splitlines()[0] if failed is not None else ""
         summary = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise NotebookFailed(

@@ -60,7 +60,9 @@ def test_a_failing_cell_is_named(tmp_path):
     source = _notebook(tmp_path, "x = 1", "raise ValueError('broken on purpose')", "y = 2")
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(reproduce.NotebookFailed, match=r"01_tiny.ipynb failed in cell 1") as info:
+    with pytest.raises(
+        reproduce.NotebookFailed, match=r"01_tiny.ipynb failed in cell 1 \(code cell 2 of 3\)"
+    ) as info:
         reproduce.run_notebook(source, out, timeout=60)
     assert "broken on purpose" in str(info.value)
     assert (out / source.name).is_file()
