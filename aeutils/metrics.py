@@ -13,28 +13,44 @@ EPSILON = 1e-7
 """Keras's fuzz factor: predictions are clipped to [EPSILON, 1 - EPSILON] before the log."""
 
 
-def binary_crossentropy(target, prediction) -> float:
-    """Mean binary cross-entropy per pixel, as Keras's ``binary_crossentropy`` loss reports it.
+def binary_crossentropy_per_image(target, prediction) -> np.ndarray:
+    """Binary cross-entropy of each image, averaged over its pixels, as Keras computes it.
 
     Args:
-        target: images in [0, 1], any shape.
+        target: images in [0, 1], shape (N, ...).
         prediction: probabilities in [0, 1], the same shape as ``target`` or broadcastable
             to it (e.g. one mean image of shape (784,) for a batch of shape (N, 784)).
 
     Returns:
-        float, in nats per pixel (natural log), averaged over every pixel of every image.
+        float64 array of shape (N,), in nats per pixel (natural log). Predictions are
+        clipped to [EPSILON, 1 - EPSILON] first, like Keras's loss. Introduced in notebook 03.
     """
     target = _checks.image_array(target, "target")
     prediction = _checks.image_array(prediction, "prediction")
     try:
-        np.broadcast_shapes(prediction.shape, target.shape)
+        shape = np.broadcast_shapes(prediction.shape, target.shape)
     except ValueError as err:
         raise ValueError(
             f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
         ) from err
+    if shape != target.shape:
+        raise ValueError(
+            f"prediction of shape {prediction.shape} would broadcast target {target.shape} "
+            f"to {shape}"
+        )
     p = np.clip(prediction.astype(np.float64), EPSILON, 1.0 - EPSILON)
     t = target.astype(np.float64)
-    return float(np.mean(-(t * np.log(p) + (1.0 - t) * np.log(1.0 - p))))
+    losses = -(t * np.log(p) + (1.0 - t) * np.log(1.0 - p))
+    return losses.reshape(len(t), -1).mean(axis=1)
+
+
+def binary_crossentropy(target, prediction) -> float:
+    """Mean binary cross-entropy per pixel, as Keras's ``binary_crossentropy`` loss reports it.
+
+    Shapes and ranges as for ``binary_crossentropy_per_image``; returns a float in nats per
+    pixel, averaged over every pixel of every image. Introduced in notebook 01.
+    """
+    return float(np.mean(binary_crossentropy_per_image(target, prediction)))
 
 
 def mean_image_baseline(x_train, x_test) -> float:

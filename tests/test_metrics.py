@@ -15,6 +15,16 @@ def test_binary_crossentropy_by_hand():
     assert metrics.binary_crossentropy(target, prediction) == pytest.approx(expected)
 
 
+def test_binary_crossentropy_per_image():
+    target = np.array([[1.0, 0.0], [1.0, 1.0]])
+    prediction = np.array([[0.5, 0.5], [1.0, 1.0]])
+    per_image = metrics.binary_crossentropy_per_image(target, prediction)
+    assert per_image.shape == (2,)
+    assert per_image[0] == pytest.approx(math.log(2))
+    assert per_image[1] == pytest.approx(-math.log(1 - metrics.EPSILON))
+    assert metrics.binary_crossentropy(target, prediction) == pytest.approx(per_image.mean())
+
+
 def test_binary_crossentropy_is_clipped_like_keras():
     value = metrics.binary_crossentropy(np.ones((1, 4)), np.zeros((1, 4)))
     assert value == pytest.approx(-math.log(metrics.EPSILON))
@@ -49,6 +59,7 @@ def test_ssim():
     "call, error",
     [
         (lambda: metrics.binary_crossentropy(np.zeros((2, 3)), np.zeros((2, 4))), ValueError),
+        (lambda: metrics.binary_crossentropy(np.zeros((3,)), np.zeros((2, 3))), ValueError),
         (lambda: metrics.binary_crossentropy(np.zeros((2, 3)), np.full((2, 3), 1.5)), ValueError),
         (lambda: metrics.binary_crossentropy(np.zeros((2, 3), int), np.zeros((2, 3))), TypeError),
         (lambda: metrics.mean_image_baseline(np.zeros((2, 3)), np.zeros((2, 4))), ValueError),
