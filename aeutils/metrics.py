@@ -13,6 +13,13 @@ EPSILON = 1e-7
 """Keras's fuzz factor: predictions are clipped to [EPSILON, 1 - EPSILON] before the log."""
 
 
+def _same_shape(target: np.ndarray, prediction: np.ndarray) -> None:
+    if target.shape != prediction.shape:
+        raise ValueError(
+            f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
+        )
+
+
 def binary_crossentropy_per_image(target, prediction) -> np.ndarray:
     """Binary cross-entropy of each image, averaged over its pixels, as Keras computes it.
 
@@ -76,10 +83,7 @@ def psnr(target, prediction) -> float:
     """
     target = _checks.image_array(target, "target")
     prediction = _checks.image_array(prediction, "prediction")
-    if target.shape != prediction.shape:
-        raise ValueError(
-            f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
-        )
+    _same_shape(target, prediction)
     diff = (target.astype(np.float64) - prediction.astype(np.float64)).reshape(len(target), -1)
     mse = np.mean(diff**2, axis=1)
     values = 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
@@ -97,10 +101,7 @@ def ssim(target, prediction) -> float:
 
     target = _checks.as_images(target, "target")
     prediction = _checks.as_images(prediction, "prediction")
-    if target.shape != prediction.shape:
-        raise ValueError(
-            f"prediction of shape {prediction.shape} does not match target of shape {target.shape}"
-        )
+    _same_shape(target, prediction)
     values = [
         structural_similarity(t, p, data_range=1.0)
         for t, p in zip(target.astype(np.float64), prediction.astype(np.float64), strict=True)

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import config
+from . import config, results
 
 TABLE_START = "<!-- results:start (python -m aeutils.reproduce --table) -->"
 TABLE_END = "<!-- results:end -->"
@@ -107,14 +107,16 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, progress=Non
     return time.perf_counter() - start
 
 
-def _record_wall_time(root: Path, stem: str, seconds: float) -> None:
+def _record_wall_time(stem: str, seconds: float) -> None:
     """Add the whole notebook's wall time to its results file (full mode only)."""
-    path = root / "results" / f"{stem}.json"
-    if config.is_quick() or not path.is_file():
+    if config.is_quick():
         return
-    record = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        record = results.read(stem)
+    except FileNotFoundError:
+        return
     record.setdefault("seconds", {})["notebook"] = round(seconds, 2)
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    results.save(record)
 
 
 def _number(value: float) -> str:
@@ -125,7 +127,7 @@ def _number(value: float) -> str:
     if abs(value) >= 100:
         return f"{value:.2f}"
     if abs(value) >= 1:
-        return f"{value:.3g}" if float(value).is_integer() else f"{value:.3f}".rstrip("0")
+        return f"{value:.3f}".rstrip("0")
     return f"{value:.4f}"
 
 
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.keep_going:
                     break
                 continue
-            _record_wall_time(root, path.stem, times[path.stem])
+            _record_wall_time(path.stem, times[path.stem])
             bar.write(f"{path.stem}: {_format_seconds(times[path.stem])}")
     total = sum(times.values())
     print(

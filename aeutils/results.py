@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import re
-from pathlib import Path
 
 from . import _checks, config
 
@@ -177,11 +176,15 @@ def write(notebook: str, **kwargs) -> dict:
     committed numbers. Returns the record.
     """
     record = build(notebook, **kwargs)
-    folder = config.output_dir("results")
-    if folder is not None:
-        path = Path(folder) / f"{notebook}.json"
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    if config.output_dir("results") is not None:
+        save(record)
     return record
+
+
+def save(record: dict) -> None:
+    """Write ``record`` to ``results/<record["notebook"]>.json`` (indented JSON)."""
+    path = config.repo_root() / "results" / f"{record['notebook']}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def read(notebook: str) -> dict:
