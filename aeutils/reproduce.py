@@ -3,11 +3,18 @@
     python -m aeutils.reproduce                 # every notebook, full mode, in order
     python -m aeutils.reproduce --only 04,05    # some of them
     python -m aeutils.reproduce --quick         # smoke test (AEUTILS_QUICK=1)
+    python -m aeutils.reproduce --jobs 2        # two notebooks at a time
     python -m aeutils.reproduce --table         # results/*.json -> README.md's results table
 
 Each notebook runs in a fresh kernel; its executed copy goes to ``--out`` (default
 ``executed/``, ignored by git), never over the source. A failing cell stops the run with
 the notebook's name and the cell's number, unless ``--keep-going``.
+
+With ``--jobs N`` up to N notebooks run at once, each in its own kernel, the longest (by
+the time recorded in its results file) first. On a small CPU this finishes the course
+sooner, because one kernel training a small model leaves part of the cores idle; the
+times each notebook records are then times while sharing the machine, and its results
+file says so (``environment.notebooks_at_once``).
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from . import config, results
@@ -49,11 +58,13 @@ def _format_seconds(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, progress=None) -> float:
+def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, on_status=None) -> float:
     """Execute ``path`` in a fresh kernel, write the executed copy into ``out_dir``.
 
-    Returns the wall time in seconds. Raises NotebookFailed naming the failing cell (the
-    partly executed copy is still written, so the traceback can be read there).
+    ``on_status(text)``, if given, is called as each code cell starts, with the notebook's
+    name, the cell's number and the elapsed time. Returns the wall time in seconds. Raises
+    NotebookFailed naming the failing cell (the partly executed copy is still written, so
+    the traceback can be read there).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -64,12 +75,10 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, progress=Non
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
     def on_cell_start(cell, cell_index, **_):
-        if progress is not None and cell_index in code_cells:
+        if on_status is not None and cell_index in code_cells:
             number = code_cells.index(cell_index) + 1
             elapsed = _format_seconds(time.perf_counter() - start)
-            progress.set_postfix_str(
-                f"{path.stem}: cell {number}/{len(code_cells)}, {elapsed}", refresh=True
-            )
+            on_status(f"{path.stem}: cell {number}/{len(code_cells)}, {elapsed}")
 
     client = NotebookClient(
         nb,
@@ -107,8 +116,11 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, progress=Non
     return time.perf_counter() - start
 
 
-def _record_wall_time(stem: str, seconds: float) -> None:
-    """Add the whole notebook's wall time to its results file (full mode only)."""
+def _record_wall_time(stem: str, seconds: float, jobs: int = 1) -> None:
+    """Add the whole notebook's wall time to its results file (full mode only).
+
+    With ``jobs`` > 1 the file also says how many notebooks shared the machine.
+    """
     if config.is_quick():
         return
     try:
@@ -116,7 +128,28 @@ def _record_wall_time(stem: str, seconds: float) -> None:
     except FileNotFoundError:
         return
     record.setdefault("seconds", {})["notebook"] = round(seconds, 2)
+    environment = record.setdefault("environment", {})
+    if jobs > 1:
+        environment["notebooks_at_once"] = jobs
+    else:
+        environment.pop("notebooks_at_once", None)
     results.save(record)
+
+
+def _longest_first(paths: list[Path], root: Path) -> list[Path]:
+    """``paths`` ordered by the whole-notebook time in their results files, longest first.
+
+    Notebooks without a recorded time keep their order and go first: they may be long.
+    """
+
+    def recorded(path: Path) -> float:
+        try:
+            record = json.loads((root / "results" / f"{path.stem}.json").read_text("utf-8"))
+            return float(record["seconds"]["notebook"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return float("inf")
+
+    return sorted(paths, key=recorded, reverse=True)
 
 
 def _number(value: float) -> str:
@@ -214,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-going", action="store_true", help="run the remaining notebooks after a failure"
     )
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks to run at once (default: 1)")
     parser.add_argument(
         "--table",
         action="store_true",
@@ -228,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.timeout is not None and args.timeout < 1:
         parser.error("--timeout must be a positive number of seconds")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
 
     os.environ[config.QUICK_ENV] = "1" if args.quick else "0"
     out_dir = Path(args.out) if args.out else root / "executed"
@@ -235,29 +271,81 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out must not be notebooks/: the sources stay without outputs")
     out_dir.mkdir(parents=True, exist_ok=True)
     selected = notebooks(root, args.only)
+    if args.jobs > 1:
+        selected = _longest_first(selected, root)
 
     from tqdm.auto import tqdm
 
     failures, times = [], {}
     mode = config.mode()
-    with tqdm(selected, desc=f"{mode} mode", unit="notebook") as bar:
-        for path in bar:
+    statuses: dict[str, str] = {}
+    lock = threading.Lock()
+    run_start = time.perf_counter()
+    with tqdm(total=len(selected), desc=f"{mode} mode", unit="notebook") as bar:
+
+        def show(stem: str, text: str | None) -> None:
+            with lock:
+                if text is None:
+                    statuses.pop(stem, None)
+                else:
+                    statuses[stem] = text
+                bar.set_postfix_str(" | ".join(statuses.values()), refresh=True)
+
+        def run(path: Path) -> float:
             try:
-                times[path.stem] = run_notebook(path, out_dir, timeout=args.timeout, progress=bar)
-            except NotebookFailed as err:
-                failures.append(str(err))
-                bar.write(f"FAILED: {err}")
-                if not args.keep_going:
+                return run_notebook(
+                    path,
+                    out_dir,
+                    timeout=args.timeout,
+                    on_status=lambda text: show(path.stem, text),
+                )
+            finally:
+                show(path.stem, None)
+
+        def finished(path: Path, seconds: float | None, error: NotebookFailed | None) -> bool:
+            """Record one notebook's outcome; True if the run should stop."""
+            bar.update()
+            if error is not None:
+                failures.append(str(error))
+                bar.write(f"FAILED: {error}")
+                return not args.keep_going
+            times[path.stem] = seconds
+            _record_wall_time(path.stem, seconds, args.jobs)
+            bar.write(f"{path.stem}: {_format_seconds(seconds)}")
+            return False
+
+        if args.jobs == 1:  # in this thread, so that Ctrl-C stops the run at once
+            for path in selected:
+                try:
+                    seconds, error = run(path), None
+                except NotebookFailed as err:
+                    seconds, error = None, err
+                if finished(path, seconds, error):
                     break
-                continue
-            _record_wall_time(path.stem, times[path.stem])
-            bar.write(f"{path.stem}: {_format_seconds(times[path.stem])}")
+        else:
+            pending, running, stop = list(selected), {}, False
+            with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+                while running or (pending and not stop):
+                    while pending and not stop and len(running) < args.jobs:
+                        path = pending.pop(0)
+                        running[pool.submit(run, path)] = path
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        path = running.pop(future)
+                        try:
+                            seconds, error = future.result(), None
+                        except NotebookFailed as err:
+                            seconds, error = None, err
+                        stop = finished(path, seconds, error) or stop
+    wall = time.perf_counter() - run_start
     total = sum(times.values())
+    at_once = f", {args.jobs} at a time" if args.jobs > 1 else ""
     print(
-        f"\n{len(times)} notebook(s) ran in {_format_seconds(total)} ({mode} mode); "
+        f"\n{len(times)} notebook(s) ran in {_format_seconds(wall)} ({mode} mode{at_once}); "
         f"executed copies in {out_dir}"
     )
-    for stem, seconds in times.items():
+    for stem in sorted(times):
+        seconds = times[stem]
         print(f"  {stem:40s} {_format_seconds(seconds):>7s}  {seconds / max(total, 1e-9):6.1%}")
     if not args.quick and times:
         update_readme(root)
