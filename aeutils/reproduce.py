@@ -4,7 +4,7 @@
     python -m aeutils.reproduce --only 04,05    # some of them
     python -m aeutils.reproduce --quick         # smoke test (AEUTILS_QUICK=1)
     python -m aeutils.reproduce --jobs 2        # two notebooks at a time
-    python -m aeutils.reproduce --table         # results/*.json -> README.md's results table
+    python -m aeutils.reproduce --table         # results/*.json -> README.md's tables
 
 Each notebook runs in a fresh kernel; its executed copy goes to ``--out`` (default
 ``executed/``, ignored by git), never over the source. A failing cell stops the run with
@@ -20,6 +20,7 @@ file says so (``environment.notebooks_at_once``).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -32,6 +33,9 @@ from . import config, results
 
 TABLE_START = "<!-- results:start (python -m aeutils.reproduce --table) -->"
 TABLE_END = "<!-- results:end -->"
+TIMES_START = "<!-- times:start (python -m aeutils.reproduce --table) -->"
+TIMES_END = "<!-- times:end -->"
+COURSE_FILE = "course.json"
 
 
 class NotebookFailed(RuntimeError):
@@ -61,10 +65,9 @@ def _format_seconds(seconds: float) -> str:
 def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, on_status=None) -> float:
     """Execute ``path`` in a fresh kernel, write the executed copy into ``out_dir``.
 
-    ``on_status(text)``, if given, is called as each code cell starts, with the notebook's
-    name, the cell's number and the elapsed time. Returns the wall time in seconds. Raises
-    NotebookFailed naming the failing cell (the partly executed copy is still written, so
-    the traceback can be read there).
+    ``on_status(text)``, if given, is called as each code cell starts, with text such as
+    "cell 3/14". Returns the wall time in seconds. Raises NotebookFailed naming the failing
+    cell (the partly executed copy is still written, so the traceback can be read there).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -76,9 +79,7 @@ def run_notebook(path: Path, out_dir: Path, *, timeout: int | None, on_status=No
 
     def on_cell_start(cell, cell_index, **_):
         if on_status is not None and cell_index in code_cells:
-            number = code_cells.index(cell_index) + 1
-            elapsed = _format_seconds(time.perf_counter() - start)
-            on_status(f"{path.stem}: cell {number}/{len(code_cells)}, {elapsed}")
+            on_status(f"cell {code_cells.index(cell_index) + 1}/{len(code_cells)}")
 
     client = NotebookClient(
         nb,
@@ -209,27 +210,197 @@ def render_table(root: Path) -> str:
     return "\n".join(lines)
 
 
-def update_readme(root: Path) -> bool:
-    """Replace the README's results table (between the markers) by ``render_table``.
+def _course_runs(root: Path) -> list[dict]:
+    path = root / "results" / COURSE_FILE
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))["runs"]
 
-    Returns True if the README changed. Raises SystemExit if the markers are missing.
+
+def _record_course(root: Path, times: dict[str, float], wall: float, jobs: int) -> None:
+    """Keep the wall time of a full run of the whole course in ``results/course.json``.
+
+    One entry per device and number of notebooks at a time; a new run replaces the entry
+    with the same key. The device is read from the notebooks' own results files.
+    """
+    devices = set()
+    for stem in times:
+        try:
+            devices.add(results.read(stem).get("environment", {}).get("device", "unknown"))
+        except FileNotFoundError:
+            devices.add("unknown")
+    device = ", ".join(sorted(devices))
+    runs = [r for r in _course_runs(root) if (r["device"], r["jobs"]) != (device, jobs)]
+    runs.append(
+        {
+            "device": device,
+            "jobs": jobs,
+            "wall_seconds": round(wall, 1),
+            "notebooks": {stem: round(seconds, 1) for stem, seconds in sorted(times.items())},
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
+    runs.sort(key=lambda r: (r["device"], r["jobs"]))
+    path = root / "results" / COURSE_FILE
+    path.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
+
+
+def render_times(root: Path) -> str:
+    """The Markdown table of whole-course full runs from ``results/course.json``."""
+    runs = _course_runs(root)
+    if not runs:
+        return "No full run of the whole course has been recorded yet."
+    labels = [
+        f"{r['device']}, {'one notebook' if r['jobs'] == 1 else str(r['jobs']) + ' notebooks'}"
+        " at a time"
+        for r in runs
+    ]
+    lines = [
+        "| Notebook | " + " | ".join(labels) + " |",
+        "| --- |" + " --- |" * len(runs),
+    ]
+    stems = sorted({stem for r in runs for stem in r["notebooks"]})
+    for stem in stems:
+        cells = []
+        for r in runs:
+            seconds = r["notebooks"].get(stem)
+            share = seconds / sum(r["notebooks"].values()) if seconds is not None else None
+            cells.append(f"{_format_seconds(seconds)} ({share:.0%})" if seconds else "")
+        lines.append(f"| {stem} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **whole course, wall clock** | "
+        + " | ".join(f"**{_format_seconds(r['wall_seconds'])}**" for r in runs)
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+_BLOCKS = {  # README section -> (start marker, end marker, renderer)
+    "results": (TABLE_START, TABLE_END, render_table),
+    "times": (TIMES_START, TIMES_END, render_times),
+}
+
+
+def update_readme(root: Path) -> bool:
+    """Replace the README's results and times tables (between their markers).
+
+    Returns True if the README changed. Raises SystemExit if a pair of markers is missing.
     """
     readme = root / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if TABLE_START not in text or TABLE_END not in text:
-        raise SystemExit(f"README.md lacks the markers {TABLE_START!r} and {TABLE_END!r}")
-    head, rest = text.split(TABLE_START, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    new = f"{head}{TABLE_START}\n{render_table(root)}\n{TABLE_END}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return new != text
+    text = original = readme.read_text(encoding="utf-8")
+    for start, end, render in _BLOCKS.values():
+        if start not in text or end not in text:
+            raise SystemExit(f"README.md lacks the markers {start!r} and {end!r}")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{render(root)}\n{end}{tail}"
+    if text != original:
+        readme.write_text(text, encoding="utf-8")
+    return text != original
 
 
-def readme_table(root: Path) -> str:
-    """The table currently between the README's markers."""
+def readme_block(root: Path, name: str = "results") -> str:
+    """What the README currently has between the markers of block ``name``."""
+    start, end, _ = _BLOCKS[name]
     text = (root / "README.md").read_text(encoding="utf-8")
-    return text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0].strip()
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
+
+
+def run_many(
+    paths: list[Path],
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    timeout: int | None = None,
+    keep_going: bool = False,
+    bar=None,
+) -> tuple[dict[str, float], list[str]]:
+    """Run ``paths`` in order, up to ``jobs`` at once; stop after a failure unless ``keep_going``.
+
+    Returns ``(times, failures)``: wall seconds per notebook stem, and the failure messages.
+    Notebooks already running when one fails are finished; none is started after it. In
+    full mode each finished notebook's time goes into its results file. ``bar`` (a tqdm bar
+    over the notebooks) shows each running notebook's cell and elapsed time.
+    """
+    times: dict[str, float] = {}
+    failures: list[str] = []
+    statuses: dict[str, list] = {}  # stem -> [start time, "cell k/n"]
+    lock = threading.Lock()
+    write = bar.write if bar is not None else print
+    done_event = threading.Event()
+
+    def show(stem: str, cell: str | None = None, *, remove: bool = False) -> None:
+        with lock:
+            if remove:
+                statuses.pop(stem, None)
+            elif cell is not None:
+                statuses.setdefault(stem, [time.perf_counter(), ""])[1] = cell
+            if bar is not None:
+                now = time.perf_counter()
+                bar.set_postfix_str(
+                    " | ".join(
+                        f"{name}: {cell}, {_format_seconds(now - begun)}"
+                        for name, (begun, cell) in statuses.items()
+                    ),
+                    refresh=True,
+                )
+
+    def tick() -> None:  # keeps the elapsed times moving during long cells
+        while not done_event.wait(2.0):
+            show("")
+
+    def run(path: Path) -> float:
+        show(path.stem, "starting")
+        try:
+            return run_notebook(
+                path, out_dir, timeout=timeout, on_status=lambda cell: show(path.stem, cell)
+            )
+        finally:
+            show(path.stem, remove=True)
+
+    def finished(path: Path, seconds: float | None, error: NotebookFailed | None) -> bool:
+        """Record one notebook's outcome; True if the run should stop."""
+        if bar is not None:
+            bar.update()
+        if error is not None:
+            failures.append(str(error))
+            write(f"FAILED: {error}")
+            return not keep_going
+        times[path.stem] = seconds
+        _record_wall_time(path.stem, seconds, jobs)
+        write(f"{path.stem}: {_format_seconds(seconds)}")
+        return False
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        if jobs == 1:  # in this thread, so that Ctrl-C stops the run at once
+            for path in paths:
+                try:
+                    seconds, error = run(path), None
+                except NotebookFailed as err:
+                    seconds, error = None, err
+                if finished(path, seconds, error):
+                    break
+            return times, failures
+
+        pending, running, stop = list(paths), {}, False
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            while running or (pending and not stop):
+                while pending and not stop and len(running) < jobs:
+                    path = pending.pop(0)
+                    running[pool.submit(run, path)] = path
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    path = running.pop(future)
+                    try:
+                        seconds, error = future.result(), None
+                    except NotebookFailed as err:
+                        seconds, error = None, err
+                    stop = finished(path, seconds, error) or stop
+        return times, failures
+    finally:
+        done_event.set()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,14 +422,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--table",
         action="store_true",
-        help="only update README.md's results table from results/*.json",
+        help="only update README.md's results and times tables from results/*.json",
     )
     args = parser.parse_args(argv)
 
     root = config.repo_root()
     if args.table:
         changed = update_readme(root)
-        print("README.md results table " + ("updated" if changed else "already up to date"))
+        print("README.md tables " + ("updated" if changed else "already up to date"))
         return 0
     if args.timeout is not None and args.timeout < 1:
         parser.error("--timeout must be a positive number of seconds")
@@ -276,67 +447,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm.auto import tqdm
 
-    failures, times = [], {}
     mode = config.mode()
-    statuses: dict[str, str] = {}
-    lock = threading.Lock()
     run_start = time.perf_counter()
     with tqdm(total=len(selected), desc=f"{mode} mode", unit="notebook") as bar:
-
-        def show(stem: str, text: str | None) -> None:
-            with lock:
-                if text is None:
-                    statuses.pop(stem, None)
-                else:
-                    statuses[stem] = text
-                bar.set_postfix_str(" | ".join(statuses.values()), refresh=True)
-
-        def run(path: Path) -> float:
-            try:
-                return run_notebook(
-                    path,
-                    out_dir,
-                    timeout=args.timeout,
-                    on_status=lambda text: show(path.stem, text),
-                )
-            finally:
-                show(path.stem, None)
-
-        def finished(path: Path, seconds: float | None, error: NotebookFailed | None) -> bool:
-            """Record one notebook's outcome; True if the run should stop."""
-            bar.update()
-            if error is not None:
-                failures.append(str(error))
-                bar.write(f"FAILED: {error}")
-                return not args.keep_going
-            times[path.stem] = seconds
-            _record_wall_time(path.stem, seconds, args.jobs)
-            bar.write(f"{path.stem}: {_format_seconds(seconds)}")
-            return False
-
-        if args.jobs == 1:  # in this thread, so that Ctrl-C stops the run at once
-            for path in selected:
-                try:
-                    seconds, error = run(path), None
-                except NotebookFailed as err:
-                    seconds, error = None, err
-                if finished(path, seconds, error):
-                    break
-        else:
-            pending, running, stop = list(selected), {}, False
-            with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-                while running or (pending and not stop):
-                    while pending and not stop and len(running) < args.jobs:
-                        path = pending.pop(0)
-                        running[pool.submit(run, path)] = path
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        path = running.pop(future)
-                        try:
-                            seconds, error = future.result(), None
-                        except NotebookFailed as err:
-                            seconds, error = None, err
-                        stop = finished(path, seconds, error) or stop
+        times, failures = run_many(
+            selected,
+            out_dir,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            keep_going=args.keep_going,
+            bar=bar,
+        )
     wall = time.perf_counter() - run_start
     total = sum(times.values())
     at_once = f", {args.jobs} at a time" if args.jobs > 1 else ""
@@ -348,8 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = times[stem]
         print(f"  {stem:40s} {_format_seconds(seconds):>7s}  {seconds / max(total, 1e-9):6.1%}")
     if not args.quick and times:
+        if not args.only and not failures:
+            _record_course(root, times, wall, args.jobs)
         update_readme(root)
-        print("README.md results table updated from results/*.json")
+        print("README.md results and times tables updated from results/*.json")
     if failures:
         print(f"\n{len(failures)} notebook(s) failed:", *failures, sep="\n", file=sys.stderr)
         return 1

@@ -10,18 +10,41 @@ from aeutils import config, reproduce
 ROOT = config.repo_root()
 
 
-def test_readme_table_matches_the_committed_results():
-    assert reproduce.readme_table(ROOT) == reproduce.render_table(ROOT), (
+def test_readme_tables_match_the_committed_results():
+    assert reproduce.readme_block(ROOT, "results") == reproduce.render_table(ROOT), (
         "README.md's results table is out of date: run `python -m aeutils.reproduce --table`"
+    )
+    assert reproduce.readme_block(ROOT, "times") == reproduce.render_times(ROOT), (
+        "README.md's times table is out of date: run `python -m aeutils.reproduce --table`"
     )
 
 
 def test_table_has_a_row_per_metric():
     table = reproduce.render_table(ROOT).splitlines()
     expected = sum(
-        len(json.loads(p.read_text())["metrics"]) for p in (ROOT / "results").glob("*.json")
+        len(json.loads(p.read_text())["metrics"])
+        for p in (ROOT / "results").glob("[0-9][0-9]_*.json")
     )
     assert len(table) == 2 + expected
+
+
+def test_course_runs_are_kept_per_device_and_jobs(tmp_path, monkeypatch):
+    (tmp_path / "results").mkdir()
+    monkeypatch.setattr(reproduce.results, "read", lambda stem: {"environment": {"device": "CPU"}})
+    reproduce._record_course(tmp_path, {"01_a": 60.0, "02_b": 180.0}, 240.0, jobs=1)
+    reproduce._record_course(tmp_path, {"01_a": 90.0, "02_b": 200.0}, 210.0, jobs=2)
+    reproduce._record_course(tmp_path, {"01_a": 62.0, "02_b": 178.0}, 240.5, jobs=1)
+    runs = json.loads((tmp_path / "results" / "course.json").read_text())["runs"]
+    assert [(r["jobs"], r["wall_seconds"]) for r in runs] == [(1, 240.5), (2, 210.0)]
+    table = reproduce.render_times(tmp_path).splitlines()
+    assert table[0] == ("| Notebook | CPU, one notebook at a time | CPU, 2 notebooks at a time |")
+    assert table[2] == "| 01_a | 1:02 (26%) | 1:30 (31%) |"
+    assert table[-1] == "| **whole course, wall clock** | **4:00** | **3:30** |"
+
+
+def test_no_course_run_yet(tmp_path):
+    (tmp_path / "results").mkdir()
+    assert "No full run" in reproduce.render_times(tmp_path)
 
 
 def test_notebook_selection():
@@ -72,3 +95,59 @@ def test_out_must_not_be_the_sources(capsys):
     with pytest.raises(SystemExit):
         reproduce.main(["--quick", "--only", "01", "--out", str(ROOT / "notebooks")])
     assert "sources" in capsys.readouterr().err
+
+
+def _named_notebook(folder, name, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    nbformat.write(nb, path)
+    return path
+
+
+def test_two_at_a_time_stops_starting_notebooks_after_a_failure(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    out.mkdir()
+    paths = [
+        _named_notebook(src, "01_fails.ipynb", "raise RuntimeError('broken on purpose')"),
+        _named_notebook(src, "02_slow.ipynb", "import time; time.sleep(3)", "print('done')"),
+        _named_notebook(src, "03_later.ipynb", "print('should not run')"),
+    ]
+    times, failures = reproduce.run_many(paths, out, jobs=2, timeout=60)
+    assert list(times) == ["02_slow"]  # already running when 01 failed, so it finished
+    assert len(failures) == 1 and "01_fails.ipynb failed in cell 0" in failures[0]
+    assert not (out / "03_later.ipynb").exists()
+
+
+def test_two_at_a_time_with_keep_going_runs_everything(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    out.mkdir()
+    paths = [
+        _named_notebook(src, "01_fails.ipynb", "raise RuntimeError('broken on purpose')"),
+        _named_notebook(src, "02_ok.ipynb", "x = 1"),
+        _named_notebook(src, "03_ok.ipynb", "y = 2"),
+    ]
+    times, failures = reproduce.run_many(paths, out, jobs=2, timeout=60, keep_going=True)
+    assert sorted(times) == ["02_ok", "03_ok"] and len(failures) == 1
+    assert all((out / p.name).is_file() for p in paths)
+
+
+def test_longest_first_uses_the_recorded_times(tmp_path):
+    (tmp_path / "results").mkdir()
+    for stem, seconds in [("01_a", 100), ("02_b", 900), ("03_c", 300)]:
+        record = {"seconds": {"notebook": seconds}}
+        (tmp_path / "results" / f"{stem}.json").write_text(json.dumps(record))
+    paths = [tmp_path / f"{s}.ipynb" for s in ("01_a", "02_b", "03_c", "04_new")]
+    ordered = reproduce._longest_first(paths, tmp_path)
+    assert [p.stem for p in ordered] == ["04_new", "02_b", "03_c", "01_a"]
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        reproduce.main(["--quick", "--jobs", "0"])
+    assert "--jobs" in capsys.readouterr().err
