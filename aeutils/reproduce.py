@@ -264,8 +264,11 @@ def render_times(root: Path) -> str:
         cells = []
         for r in runs:
             seconds = r["notebooks"].get(stem)
-            share = seconds / sum(r["notebooks"].values()) if seconds is not None else None
-            cells.append(f"{_format_seconds(seconds)} ({share:.0%})" if seconds else "")
+            if seconds is None:  # not in that run
+                cells.append("")
+            else:
+                share = seconds / sum(r["notebooks"].values())
+                cells.append(f"{_format_seconds(seconds)} ({share:.0%})")
         lines.append(f"| {stem} | " + " | ".join(cells) + " |")
     lines.append(
         "| **whole course, wall clock** | "
@@ -329,25 +332,26 @@ def run_many(
     write = bar.write if bar is not None else print
     done_event = threading.Event()
 
-    def show(stem: str, cell: str | None = None, *, remove: bool = False) -> None:
+    def show(stem: str | None = None, cell: str | None = None, *, remove: bool = False) -> None:
+        """Update one notebook's status (or none: just redraw) and redraw the bar."""
         with lock:
             if remove:
                 statuses.pop(stem, None)
-            elif cell is not None:
+            elif stem is not None:
                 statuses.setdefault(stem, [time.perf_counter(), ""])[1] = cell
             if bar is not None:
                 now = time.perf_counter()
                 bar.set_postfix_str(
                     " | ".join(
-                        f"{name}: {cell}, {_format_seconds(now - begun)}"
-                        for name, (begun, cell) in statuses.items()
+                        f"{name}: {where}, {_format_seconds(now - begun)}"
+                        for name, (begun, where) in statuses.items()
                     ),
                     refresh=True,
                 )
 
     def tick() -> None:  # keeps the elapsed times moving during long cells
         while not done_event.wait(2.0):
-            show("")
+            show()
 
     def run(path: Path) -> float:
         show(path.stem, "starting")
