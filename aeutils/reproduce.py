@@ -12,9 +12,9 @@ the notebook's name and the cell's number, unless ``--keep-going``.
 
 With ``--jobs N`` up to N notebooks run at once, each in its own kernel, the longest (by
 the time recorded in its results file) first. On a small CPU this finishes the course
-sooner, because one kernel training a small model leaves part of the cores idle; the
-times each notebook records are then times while sharing the machine, and its results
-file says so (``environment.notebooks_at_once``).
+sooner, because one kernel alone does not keep every core busy; the times each notebook
+records are then times while sharing the machine, and its results file says so
+(``environment.notebooks_at_once``).
 """
 
 from __future__ import annotations
