@@ -362,6 +362,12 @@ def run_many(
         finally:
             show(path.stem, remove=True)
 
+    def attempt(path: Path) -> tuple[float | None, NotebookFailed | None]:
+        try:
+            return run(path), None
+        except NotebookFailed as err:
+            return None, err
+
     def finished(path: Path, seconds: float | None, error: NotebookFailed | None) -> bool:
         """Record one notebook's outcome; True if the run should stop."""
         if bar is not None:
@@ -380,11 +386,7 @@ def run_many(
     try:
         if jobs == 1:  # in this thread, so that Ctrl-C stops the run at once
             for path in paths:
-                try:
-                    seconds, error = run(path), None
-                except NotebookFailed as err:
-                    seconds, error = None, err
-                if finished(path, seconds, error):
+                if finished(path, *attempt(path)):
                     break
             return times, failures
 
@@ -393,15 +395,10 @@ def run_many(
             while running or (pending and not stop):
                 while pending and not stop and len(running) < jobs:
                     path = pending.pop(0)
-                    running[pool.submit(run, path)] = path
+                    running[pool.submit(attempt, path)] = path
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    path = running.pop(future)
-                    try:
-                        seconds, error = future.result(), None
-                    except NotebookFailed as err:
-                        seconds, error = None, err
-                    stop = finished(path, seconds, error) or stop
+                    stop = finished(running.pop(future), *future.result()) or stop
         return times, failures
     finally:
         done_event.set()

@@ -55,17 +55,22 @@ def test_notebook_selection():
         reproduce.notebooks(ROOT, "01,99")
 
 
-def _notebook(tmp_path, *sources):
+def _named_notebook(folder, name, *sources):
+    """A notebook of code cells ``sources`` at ``folder/name``."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    path = tmp_path / "src" / "01_tiny.ipynb"
-    path.parent.mkdir()
+    folder.mkdir(exist_ok=True)
+    path = folder / name
     nbformat.write(nb, path)
     return path
+
+
+def _notebook(tmp_path, *sources):
+    return _named_notebook(tmp_path / "src", "01_tiny.ipynb", *sources)
 
 
 def test_run_writes_an_executed_copy_and_leaves_the_source(tmp_path):
@@ -95,19 +100,6 @@ def test_out_must_not_be_the_sources(capsys):
     with pytest.raises(SystemExit):
         reproduce.main(["--quick", "--only", "01", "--out", str(ROOT / "notebooks")])
     assert "sources" in capsys.readouterr().err
-
-
-def _named_notebook(folder, name, *sources):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    folder.mkdir(exist_ok=True)
-    path = folder / name
-    nbformat.write(nb, path)
-    return path
 
 
 def test_two_at_a_time_stops_starting_notebooks_after_a_failure(tmp_path):
