@@ -1,8 +1,13 @@
-"""Quick mode vs full mode, and where a run may write its outputs.
+"""Quick mode vs full mode, and whether a run records its outputs.
 
-One environment variable switches every notebook to a smoke-test size:
-``AEUTILS_QUICK=1`` (set by ``pytest`` through the root ``conftest.py``).
-Without it a notebook runs in full mode and reproduces the reference numbers.
+Two environment variables steer every notebook:
+
+- ``AEUTILS_QUICK=1`` switches to a smoke-test size (set by ``pytest`` through the root
+  ``conftest.py``). Without it a notebook runs in full mode and reproduces the reference
+  numbers.
+- ``AEUTILS_RECORD=1`` lets a full-mode run write ``results/*.json`` and ``images/*.png``
+  (``python -m aeutils.reproduce`` sets it). Without it a run shows and checks its numbers
+  but writes nothing, so a learner's "Run all" never rewrites the committed record.
 
 Introduced in notebook 01.
 """
@@ -12,8 +17,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import _checks
+
 QUICK_ENV = "AEUTILS_QUICK"
 """Name of the environment variable that turns quick mode on."""
+
+RECORD_ENV = "AEUTILS_RECORD"
+"""Name of the environment variable that lets a full-mode run write results and figures."""
 
 QUICK_EPOCHS = 2
 """Default number of epochs in quick mode."""
@@ -25,34 +35,46 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def is_quick() -> bool:
-    """Return True when quick mode is on (``AEUTILS_QUICK`` is 1/true/yes/on).
+def flag(name: str) -> bool:
+    """Read the on/off environment variable ``name``: 1/true/yes/on or 0/false/no/off/unset.
 
     Raises ValueError for any other value, so a typo such as ``AEUTILS_QUICK=ture``
     cannot silently start a 30-minute full run.
     """
-    raw = os.environ.get(QUICK_ENV, "")
+    raw = os.environ.get(name, "")
     value = raw.strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
     raise ValueError(
-        f"{QUICK_ENV} must be one of 1/true/yes/on or 0/false/no/off (or unset), got {raw!r}"
+        f"{name} must be one of 1/true/yes/on or 0/false/no/off (or unset), got {raw!r}"
     )
+
+
+def is_quick() -> bool:
+    """Return True when quick mode is on (``AEUTILS_QUICK`` is 1/true/yes/on)."""
+    return flag(QUICK_ENV)
+
+
+def is_recording() -> bool:
+    """Return True when this run may write ``results/`` and ``images/``.
+
+    That is a full-mode run with ``AEUTILS_RECORD`` on. Quick runs never record; asking
+    for both is refused, because a quick run's numbers are not the course's record.
+    """
+    record = flag(RECORD_ENV)
+    if record and is_quick():
+        raise ValueError(
+            f"{RECORD_ENV}=1 with {QUICK_ENV}=1: quick runs are smoke tests and never "
+            "record results; unset one of them"
+        )
+    return record
 
 
 def mode() -> str:
     """Return ``"quick"`` or ``"full"``."""
     return "quick" if is_quick() else "full"
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
 
 
 def epochs(full: int, quick: int | None = None) -> int:
@@ -64,10 +86,14 @@ def epochs(full: int, quick: int | None = None) -> int:
 
     Example: ``EPOCHS = config.epochs(50)`` gives 50, or 2 under ``AEUTILS_QUICK=1``.
     """
-    full = _positive_int(full, "full")
+    full = _checks.integer(full, "full", minimum=1)
     if quick is None:
         quick = min(full, QUICK_EPOCHS)
-    quick = _positive_int(quick, "quick")
+    quick = _checks.integer(quick, "quick", minimum=1)
+    if quick > full:
+        raise ValueError(
+            f"quick={quick} epochs is more than full={full}: quick mode is the small one"
+        )
     return quick if is_quick() else full
 
 
@@ -76,7 +102,7 @@ def train_limit(quick: int = QUICK_TRAIN_LIMIT) -> int | None:
 
     Pass the result to ``data.load_mnist(train_limit=...)``.
     """
-    quick = _positive_int(quick, "quick")
+    quick = _checks.integer(quick, "quick", minimum=1)
     return quick if is_quick() else None
 
 
@@ -98,14 +124,15 @@ def repo_root() -> Path:
 
 
 def output_dir(kind: str) -> Path | None:
-    """Folder for full-mode outputs, ``kind`` being ``"results"`` or ``"images"``.
+    """Folder for recorded outputs, ``kind`` being ``"results"`` or ``"images"``.
 
-    Returns None in quick mode: quick runs (CI) never write into ``results/`` or
-    ``images/``, so they cannot change the committed numbers and figures.
+    Returns None unless this run records (see ``is_recording``): quick runs (CI) and plain
+    full-mode runs in Jupyter never write into ``results/`` or ``images/``, so they cannot
+    change the committed numbers and figures.
     """
     if kind not in ("results", "images"):
         raise ValueError(f"kind must be 'results' or 'images', got {kind!r}")
-    if is_quick():
+    if not is_recording():
         return None
     folder = repo_root() / kind
     folder.mkdir(exist_ok=True)

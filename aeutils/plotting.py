@@ -1,15 +1,37 @@
 """Figures the notebooks share: reconstructions, loss curves, and saving into ``images/``.
 
+Importing this module sets the course's figure style once (``STYLE``: constrained layout,
+a light grid, readable font sizes), so notebooks do not repeat ``tight_layout()`` or
+``grid(alpha=0.3)`` in every cell.
+
 Introduced in notebook 01.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from . import _checks, config
+
+STYLE = {
+    "figure.constrained_layout.use": True,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.85,
+    "savefig.dpi": 150,
+}
+"""The course's matplotlib settings, applied when this module is imported."""
+
+plt.rcParams.update(STYLE)
 
 
 def reconstructions(
@@ -63,6 +85,10 @@ def image_rows(rows, *, labels=None, title: str | None = None, size: float = 1.0
     n = len(rows[0])
     if any(len(r) != n for r in rows):
         raise ValueError(f"every row needs the same number of images, got {[len(r) for r in rows]}")
+    if labels is not None and (
+        not isinstance(labels, (list, tuple)) or not all(isinstance(t, str) for t in labels)
+    ):
+        raise TypeError(f"labels must be a list of strings, one per row, got {labels!r}")
     if labels is not None and len(labels) != len(rows):
         raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
     fig, axes = plt.subplots(
@@ -74,11 +100,11 @@ def image_rows(rows, *, labels=None, title: str | None = None, size: float = 1.0
             ax.imshow(row[j], cmap="gray", vmin=0.0, vmax=1.0)
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.grid(False)
         if labels is not None:
             axes[i, 0].set_ylabel(labels[i], rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -108,6 +134,11 @@ def loss_curves(
     for key, values in logs.items():
         if not isinstance(values, (list, tuple)) or not values:
             raise ValueError(f"history[{key!r}] must be a non-empty list of per-epoch values")
+        if any(v is None or not np.isfinite(float(v)) for v in values):
+            raise ValueError(
+                f"history[{key!r}] has a NaN, infinite or None value: the training diverged "
+                "or a metric was not logged; there is no curve to draw"
+            )
     fig, ax = plt.subplots(figsize=(6, 4))
     for key, values in logs.items():
         epochs = range(1, len(values) + 1)
@@ -131,35 +162,44 @@ def loss_curves(
     ax.set_ylabel("loss")
     if title:
         ax.set_title(title)
-    ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def save_fig(name: str, fig=None, *, dpi: int = 150):
-    """Write ``fig`` (default: the current figure) to ``images/<name>.png`` in full mode.
+def save_fig(name: str, fig) -> Path | None:
+    """Write ``fig`` to ``images/<name>.png`` when the run records (see ``config.is_recording``).
 
-    In quick mode nothing is written and None is returned, so CI never changes the
-    committed figures. ``name`` is a plain file name without extension, e.g.
-    ``"01_reconstructions"``.
+    Arguments are checked first, in every mode, so a mistake fails in CI's quick run rather
+    than after a full run's training. Without recording nothing is written and None is
+    returned, so neither CI nor a learner's run changes the committed figures. ``name`` is a
+    plain file name without extension, e.g. ``"01_reconstructions"``; ``fig`` is the
+    matplotlib Figure to save (required: an implicit "current figure" can be an empty one).
 
     Returns:
-        the Path written, or None in quick mode.
+        the Path written, or None when the run does not record.
     """
     if not isinstance(name, str) or not _NAME.match(name) or name.endswith(".png"):
         raise ValueError(
             f"name must be a plain file name without extension (letters, digits, _ . -), "
             f"got {name!r}"
         )
-    dpi = _checks.integer(dpi, "dpi", minimum=10)
-    fig = plt.gcf() if fig is None else fig
+    if not isinstance(fig, plt.Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not fig.axes:
+        raise ValueError(f"the figure for {name!r} has nothing drawn on it")
     folder = config.output_dir("images")
     if folder is None:
         return None
     path = folder / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

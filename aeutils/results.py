@@ -4,7 +4,7 @@ Format (later tooling and the README read it)::
 
     {"notebook": "01_undercomplete_autoencoder", "mode": "full",
      "metrics": {"val_loss": 0.0921, "train_loss": 0.0915},
-     "references": {"val_loss": {"value": 0.09, "source": "..."}},
+     "references": {"val_loss": {"value": 0.09, "source": "...", "decimals": 2}},
      "epochs": 50,
      "seconds": {"train": 120.5, "total": 140.2, "per_epoch": 2.41},
      "time_to_reference": {"val_loss": {"epoch": 31, "seconds": 74.71}},
@@ -12,6 +12,10 @@ Format (later tooling and the README read it)::
      "environment": {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1",
                      "numpy": "2.4.6", "backend": "tensorflow", "device": "..."},
      "date": "2026-11-22T06:30:00+00:00"}
+
+A reference may also say ``"decimals"`` (how many its source printed, so 0.10 keeps two)
+and ``"higher_is_better"`` (for PSNR, accuracy, AUC; default False). ``reaches`` judges
+ours against it.
 
 Introduced in notebook 01.
 """
@@ -23,6 +27,8 @@ import json
 import os
 import platform
 import re
+import tempfile
+from pathlib import Path
 
 from . import _checks, config
 
@@ -88,16 +94,63 @@ def _metric_map(values: dict, name: str) -> dict:
     return out
 
 
-def time_to_reference(curve, reference: float, seconds_per_epoch: float) -> dict:
-    """First epoch (1-based) at which a lower-is-better ``curve`` reached ``reference``.
+def reaches(value: float, reference: dict) -> bool:
+    """Whether ``value`` reaches a published ``reference`` (a references-entry dict).
 
-    Returns ``{"epoch": e, "seconds": e * seconds_per_epoch}``, or both None when the curve
-    never got there.
+    The source printed its figure to ``reference["decimals"]`` decimals (if given), so ours
+    counts as reaching it when ours, rounded the same way, is at least as good: for the blog's
+    "about 0.09", any loss below 0.095. Lower is better unless ``higher_is_better`` is true.
+    The README's table and the notebooks' checks both use this one criterion.
     """
+    value = _checks.real_number(value, "value")
+    target = _checks.real_number(reference["value"], "reference value")
+    decimals = reference.get("decimals")
+    if decimals is not None:
+        value = round(value, _checks.integer(decimals, "decimals", minimum=0))
+    if reference.get("higher_is_better", False):
+        return value >= target
+    return value <= target
+
+
+def time_to_reference(curve, reference, seconds_per_epoch: float) -> dict:
+    """First epoch (1-based) at which ``curve`` reached ``reference`` (see ``reaches``).
+
+    ``reference`` is a references entry (``{"value": ..., "decimals": ..., ...}``) or a bare
+    number (lower is better, compared exactly). Returns ``{"epoch": e, "seconds": e *
+    seconds_per_epoch}``, or both None when the curve never got there.
+    """
+    if not isinstance(reference, dict):
+        reference = {"value": reference}
     for epoch, value in enumerate(curve, start=1):
-        if value <= reference:
+        if reaches(value, reference):
             return {"epoch": epoch, "seconds": round(epoch * seconds_per_epoch, 2)}
     return {"epoch": None, "seconds": None}
+
+
+_REFERENCE_KEYS = {"value", "source", "decimals", "higher_is_better"}
+
+
+def _reference(key: str, ref) -> dict:
+    if not isinstance(ref, dict) or not {"value", "source"} <= set(ref) <= _REFERENCE_KEYS:
+        raise ValueError(
+            f"references[{key!r}] must be {{'value': number, 'source': str}} with optional "
+            f"'decimals' and 'higher_is_better', got {ref!r}"
+        )
+    if not isinstance(ref["source"], str) or not ref["source"].strip():
+        raise ValueError(f"references[{key!r}]['source'] must name where the figure is from")
+    out = {
+        "value": _checks.real_number(ref["value"], f"references[{key!r}]"),
+        "source": ref["source"],
+    }
+    if "decimals" in ref:
+        out["decimals"] = _checks.integer(
+            ref["decimals"], f"references[{key!r}]['decimals']", minimum=0
+        )
+    if "higher_is_better" in ref:
+        if not isinstance(ref["higher_is_better"], bool):
+            raise TypeError(f"references[{key!r}]['higher_is_better'] must be True or False")
+        out["higher_is_better"] = ref["higher_is_better"]
+    return out
 
 
 def build(
@@ -117,7 +170,8 @@ def build(
         epochs: epochs trained (the main model's).
         seconds: ``{"train": s, "total": s}``; ``per_epoch`` is added as train / epochs.
         references: map of metric name -> ``{"value": number, "source": "where it is from"}``
-            for figures published elsewhere that ours is compared with.
+            for figures published elsewhere that ours is compared with; optional keys
+            ``"decimals"`` (int) and ``"higher_is_better"`` (bool), see ``reaches``.
         curves: map of metric name -> its per-epoch values (e.g. ``history.history["val_loss"]``).
             Stored; for a metric that also has a reference, the epoch and training time at
             which its curve first reached the reference go to ``time_to_reference``.
@@ -134,24 +188,13 @@ def build(
         if key not in seconds:
             raise ValueError(f"seconds needs a {key!r} entry, got {sorted(seconds)}")
     seconds["per_epoch"] = seconds["train"] / epochs
-    refs = {}
-    for key, ref in (references or {}).items():
-        if not isinstance(ref, dict) or set(ref) != {"value", "source"}:
-            raise ValueError(
-                f"references[{key!r}] must be {{'value': number, 'source': str}}, got {ref!r}"
-            )
-        if not isinstance(ref["source"], str) or not ref["source"].strip():
-            raise ValueError(f"references[{key!r}]['source'] must name where the figure is from")
-        refs[key] = {
-            "value": _checks.real_number(ref["value"], f"references[{key!r}]"),
-            "source": ref["source"],
-        }
+    refs = {key: _reference(key, ref) for key, ref in (references or {}).items()}
     curves = {
         key: [_checks.real_number(v, f"curves[{key!r}]") for v in values]
         for key, values in (curves or {}).items()
     }
     reached = {
-        key: time_to_reference(curves[key], refs[key]["value"], seconds["per_epoch"])
+        key: time_to_reference(curves[key], refs[key], seconds["per_epoch"])
         for key in refs
         if key in curves
     }
@@ -170,26 +213,59 @@ def build(
 
 
 def write(notebook: str, **kwargs) -> dict:
-    """Build the record (see ``build``); in full mode, write ``results/<notebook>.json``.
+    """Build the record (see ``build``); when the run records, write ``results/<notebook>.json``.
 
-    In quick mode the record is returned but nothing is written, so CI cannot change the
-    committed numbers. Returns the record.
+    A run records only in full mode with ``AEUTILS_RECORD=1`` (``python -m aeutils.reproduce``
+    sets it); otherwise the record is returned and shown but nothing is written, so neither
+    CI nor a learner's "Run all" can change the committed numbers. Prints which it was.
+    Returns the record.
     """
     record = build(notebook, **kwargs)
     if config.output_dir("results") is not None:
-        save(record)
+        path = save(record)
+        print(f"recorded: {path}")
+    else:
+        print(
+            f"not recorded ({config.mode()} mode, {config.RECORD_ENV} unset): results/ and "
+            f"images/ are unchanged. `python -m aeutils.reproduce --only {notebook[:2]}` records."
+        )
     return record
 
 
-def save(record: dict) -> None:
-    """Write ``record`` to ``results/<record["notebook"]>.json`` (indented JSON)."""
-    path = config.repo_root() / "results" / f"{record['notebook']}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+def atomic_write_text(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
+
+    A kill or a full disk mid-write leaves the old file whole, never a truncated stub.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(record: dict) -> Path:
+    """Write ``record`` to ``results/<record["notebook"]>.json`` (indented JSON, atomically)."""
+    folder = config.repo_root() / "results"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{record['notebook']}.json"
+    atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+    return path
 
 
 def read(notebook: str) -> dict:
-    """Read the committed ``results/<notebook>.json`` (raises FileNotFoundError if absent)."""
+    """Read the committed ``results/<notebook>.json`` (raises FileNotFoundError if absent).
+
+    A file that is not valid JSON raises ValueError naming the file.
+    """
     path = config.repo_root() / "results" / f"{notebook}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run notebook {notebook} in full mode")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}): restore it with git") from err

@@ -1,5 +1,6 @@
 """Unit tests of aeutils.config: quick mode and where outputs may go."""
 
+import numpy as np
 import pytest
 
 from aeutils import config
@@ -36,6 +37,7 @@ def test_epochs_and_train_limit(monkeypatch):
     assert config.epochs(50) == 2 and config.epochs(1) == 1 and config.epochs(50, quick=7) == 7
     assert config.train_limit() == config.QUICK_TRAIN_LIMIT and config.train_limit(123) == 123
     assert 1000 <= config.QUICK_TRAIN_LIMIT <= 20000
+    assert config.epochs(np.int64(50), quick=np.int64(3)) == 3  # NumPy ints as load_mnist takes
 
 
 @pytest.mark.parametrize(
@@ -45,6 +47,7 @@ def test_epochs_and_train_limit(monkeypatch):
         (lambda: config.epochs(2.5), TypeError),
         (lambda: config.epochs("50"), TypeError),
         (lambda: config.epochs(50, quick=0), ValueError),
+        (lambda: config.epochs(5, quick=10), ValueError),
         (lambda: config.train_limit(-1), ValueError),
         (lambda: config.train_limit(True), TypeError),
     ],
@@ -56,17 +59,27 @@ def test_bad_arguments(call, error):
 
 def test_quick_mode_never_gives_an_output_folder(monkeypatch):
     monkeypatch.setenv(config.QUICK_ENV, "1")
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
     assert config.output_dir("results") is None
     assert config.output_dir("images") is None
+    monkeypatch.setenv(config.RECORD_ENV, "1")
+    with pytest.raises(ValueError, match="never record"):
+        config.output_dir("results")
 
 
-def test_full_mode_output_folders(monkeypatch, tmp_path):
+def test_full_mode_writes_only_when_recording(monkeypatch, tmp_path):
     monkeypatch.setenv(config.QUICK_ENV, "0")
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
+    assert config.output_dir("results") is None and not (tmp_path / "results").exists()
+    monkeypatch.setenv(config.RECORD_ENV, "1")
     assert config.output_dir("results") == tmp_path / "results"
     assert (tmp_path / "results").is_dir()
     with pytest.raises(ValueError, match="kind"):
         config.output_dir("notebooks")
+    monkeypatch.setenv(config.RECORD_ENV, "yse")
+    with pytest.raises(ValueError, match="AEUTILS_RECORD"):
+        config.is_recording()
 
 
 def test_repo_root_is_the_checkout():

@@ -41,6 +41,12 @@ def test_reconstructions_bad_input(originals, reconstructed, n, error):
         plotting.reconstructions(originals, reconstructed, n=n)
 
 
+def test_image_rows_labels_must_be_a_list_of_strings():
+    x = np.zeros((3, 784))
+    with pytest.raises(TypeError, match="labels"):
+        plotting.image_rows([x, x], labels="ab")
+
+
 def test_image_rows_labels_must_match():
     x = np.zeros((3, 784))
     fig = plotting.image_rows([x, x, x], labels=["a", "b", "c"])
@@ -70,22 +76,43 @@ def test_loss_curves_from_dict_and_history():
 
 def test_save_fig_writes_nothing_in_quick_mode(monkeypatch, tmp_path):
     monkeypatch.setenv(config.QUICK_ENV, "1")
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     fig = plotting.loss_curves({"loss": [1.0]})
     assert plotting.save_fig("test_figure", fig) is None
     assert not (tmp_path / "images").exists()
 
 
-def test_save_fig_in_full_mode(monkeypatch, tmp_path):
+def test_save_fig_writes_only_when_recording(monkeypatch, tmp_path):
     monkeypatch.setenv(config.QUICK_ENV, "0")
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
-    plotting.loss_curves({"loss": [1.0]})
-    path = plotting.save_fig("test_figure")
+    fig = plotting.loss_curves({"loss": [1.0]})
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
+    assert plotting.save_fig("test_figure", fig) is None
+    monkeypatch.setenv(config.RECORD_ENV, "1")
+    path = plotting.save_fig("test_figure", fig)
     assert path == tmp_path / "images" / "test_figure.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in path.parent.iterdir()] == ["test_figure.png"]
+
+
+@pytest.mark.parametrize("quick", ["1", "0"])
+def test_save_fig_checks_its_arguments_in_every_mode(monkeypatch, tmp_path, quick):
+    monkeypatch.setenv(config.QUICK_ENV, quick)
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
+    with pytest.raises(TypeError, match="Figure"):
+        plotting.save_fig("test_figure", None)
+    with pytest.raises(ValueError, match="nothing drawn"):
+        plotting.save_fig("test_figure", plt.figure())
 
 
 @pytest.mark.parametrize("name", ["", "a/b", "../x", "fig.png", 3])
 def test_save_fig_bad_name(name):
     with pytest.raises(ValueError):
-        plotting.save_fig(name)
+        plotting.save_fig(name, plotting.loss_curves({"loss": [1.0]}))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None, float("inf")])
+def test_loss_curves_refuse_values_that_cannot_be_drawn(bad):
+    with pytest.raises(ValueError, match="NaN"):
+        plotting.loss_curves({"loss": [0.3, bad]})

@@ -18,6 +18,7 @@ GOOD = {
 @pytest.fixture
 def full_mode(monkeypatch, tmp_path):
     monkeypatch.setenv(config.QUICK_ENV, "0")
+    monkeypatch.setenv(config.RECORD_ENV, "1")
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     return tmp_path
 
@@ -36,12 +37,67 @@ def test_write_in_full_mode(full_mode):
     assert results.read("01_undercomplete_autoencoder") == record
 
 
-def test_quick_mode_writes_nothing(monkeypatch, tmp_path):
+def test_quick_mode_writes_nothing(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv(config.QUICK_ENV, "1")
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     record = results.write("01_undercomplete_autoencoder", **GOOD)
     assert record["mode"] == "quick"
     assert not (tmp_path / "results").exists()
+    assert "not recorded" in capsys.readouterr().out
+
+
+def test_full_mode_without_recording_writes_nothing(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    assert results.write("01_undercomplete_autoencoder", **GOOD)["mode"] == "full"
+    assert not (tmp_path / "results").exists()
+    assert "aeutils.reproduce --only 01" in capsys.readouterr().out
+
+
+def test_an_interrupted_write_leaves_the_old_file_whole(full_mode, monkeypatch):
+    results.write("01_undercomplete_autoencoder", **GOOD)
+    path = full_mode / "results" / "01_undercomplete_autoencoder.json"
+    before = path.read_text()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(results.os, "replace", full_disk)
+    with pytest.raises(OSError, match="space"):
+        results.write("01_undercomplete_autoencoder", **{**GOOD, "epochs": 7})
+    assert path.read_text() == before
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_read_names_a_malformed_file(full_mode):
+    (full_mode / "results").mkdir()
+    (full_mode / "results" / "01_x.json").write_text('{"notebook": ')
+    with pytest.raises(ValueError, match="01_x.json"):
+        results.read("01_x")
+
+
+@pytest.mark.parametrize(
+    "value, reference, expected",
+    [
+        (0.0916, {"value": 0.09, "decimals": 2}, True),  # "about 0.09": rounds to 0.09
+        (0.0951, {"value": 0.09, "decimals": 2}, False),
+        (0.0916, {"value": 0.09}, False),  # no decimals given: compared exactly
+        (0.0832, {"value": 0.08, "decimals": 2}, True),
+        (0.0942, {"value": 0.094, "decimals": 3}, True),
+        (0.0946, {"value": 0.094, "decimals": 3}, False),
+        (20.1, {"value": 20.0, "higher_is_better": True}, True),
+        (19.9, {"value": 20.0, "higher_is_better": True}, False),
+    ],
+)
+def test_reaches(value, reference, expected):
+    assert results.reaches(value, {**reference, "source": "s"}) is expected
+
+
+def test_time_to_reference_higher_is_better():
+    ref = {"value": 0.9, "source": "s", "higher_is_better": True}
+    assert results.time_to_reference([0.5, 0.8, 0.95], ref, 2.0) == {"epoch": 3, "seconds": 6.0}
 
 
 @pytest.mark.parametrize(
@@ -55,6 +111,12 @@ def test_quick_mode_writes_nothing(monkeypatch, tmp_path):
         ({"seconds": {"train": 1.0}}, ValueError),
         ({"references": {"val_loss": {"value": 0.09}}}, ValueError),
         ({"references": {"val_loss": {"value": 0.09, "source": " "}}}, ValueError),
+        ({"references": {"val_loss": {"value": 0.09, "source": "s", "x": 1}}}, ValueError),
+        ({"references": {"val_loss": {"value": 0.09, "source": "s", "decimals": -1}}}, ValueError),
+        (
+            {"references": {"val_loss": {"value": 1, "source": "s", "higher_is_better": 1}}},
+            TypeError,
+        ),
     ],
 )
 def test_bad_records(full_mode, change, error):
