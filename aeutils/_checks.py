@@ -26,6 +26,25 @@ def image_array(x, name: str = "x") -> np.ndarray:
     low, high = float(x.min()), float(x.max())
     if low < 0.0 or high > 1.0:
         raise ValueError(f"{name} must lie in [0, 1], got values from {low:.4g} to {high:.4g}")
+    if 0.0 < high <= 1.0 / 255.0:
+        raise ValueError(
+            f"{name} has no value above 1/255 (max {high:.3g}): it looks divided by 255 twice; "
+            "data.load_mnist already returns images in [0, 1]"
+        )
+    return x
+
+
+def batch(x: np.ndarray, name: str = "x") -> np.ndarray:
+    """Refuse an unbatched image: metrics score the first axis as the images.
+
+    (784,) would be 784 one-pixel images and (28, 28) would be 28 one-row images: silently
+    wrong figures, so both are errors that say to pass ``x[None]`` for one image.
+    """
+    if x.ndim < 2 or x.shape == (28, 28):
+        raise ValueError(
+            f"{name} has shape {x.shape}, which reads as one unbatched image: metrics take a "
+            "batch (N, ...) and score each of its N images; for one image pass x[None]"
+        )
     return x
 
 
@@ -38,9 +57,10 @@ def as_images(x, name: str = "x") -> np.ndarray:
         return x
     if x.ndim == 4 and x.shape[1:] == (28, 28, 1):
         return x[..., 0]
+    hint = " (for one image, pass x[None], a batch of one)" if x.shape in ((784,), (28, 28)) else ""
     raise ValueError(
         f"{name} must be a batch of MNIST images of shape (N, 784), (N, 28, 28) or "
-        f"(N, 28, 28, 1), got {x.shape}"
+        f"(N, 28, 28, 1), got {x.shape}{hint}"
     )
 
 

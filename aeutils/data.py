@@ -6,10 +6,14 @@ Introduced in notebook 01.
 from __future__ import annotations
 
 import os
+import socket
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from . import _checks
 
 DATA_DIR_ENV = "AEUTILS_DATA_DIR"
 """Environment variable naming a folder that holds ``mnist.npz`` (for offline use)."""
@@ -22,6 +26,9 @@ IMAGE_SHAPE = (28, 28)
 # The mean of x_train / 255 over the real MNIST is 0.1307; anything far from it is not MNIST
 # (a random array has a mean near 0.5, an all-zero placeholder 0).
 _PLAUSIBLE_MEAN = (0.10, 0.16)
+
+DOWNLOAD_TIMEOUT = 60
+"""Seconds a stalled connection may stay silent before Keras's download gives up."""
 
 
 class MNISTNotFoundError(FileNotFoundError):
@@ -46,6 +53,13 @@ def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
     error (MNISTNotFoundError), not a reason to fall back to something else.
     """
     if path is not None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
+        if not str(path).strip():
+            raise MNISTNotFoundError(
+                "path='' was given: pass the path of mnist.npz (or of its folder), or leave "
+                "path out to use $AEUTILS_DATA_DIR, Keras's cache or Keras's download"
+            )
         path = Path(path).expanduser()
         if path.is_dir():
             path = path / FILENAME
@@ -73,6 +87,7 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     the file, when it cannot be read or its contents are not MNIST.
     """
     path = Path(path)
+    _check_readable_npz(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in KEYS if k not in npz.files]
@@ -84,13 +99,47 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             arrays = {k: npz[k] for k in KEYS}
     except MNISTFileError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, zlib.error) as err:
         raise MNISTFileError(
             f"Could not read {path} as a NumPy .npz file ({type(err).__name__}: {err}). "
             "The file is corrupt or truncated: delete it and download it again."
         ) from err
     validate_mnist(arrays, source=str(path))
     return arrays
+
+
+def _check_readable_npz(path: Path) -> None:
+    """Tell apart the ways a file can fail to be an .npz before NumPy tries to read it."""
+    if path.is_dir():
+        raise MNISTFileError(f"{path} is a folder, not a file: it should be MNIST's {FILENAME}.")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except PermissionError as err:
+        raise MNISTFileError(
+            f"{path} cannot be read: permission denied. The file itself may be fine; give "
+            "yourself read access (e.g. chmod u+r) rather than deleting it."
+        ) from err
+    except OSError as err:
+        raise MNISTFileError(f"{path} cannot be read ({type(err).__name__}: {err}).") from err
+    if head.startswith(b"PK"):
+        return  # a zip archive, as an .npz is; np.load checks the rest
+    if head.startswith(b"\x93NUMPY"):
+        raise MNISTFileError(
+            f"{path} is a single NumPy array (.npy), not an .npz archive holding "
+            f"{list(KEYS)}: it was saved with np.save instead of np.savez."
+        )
+    if head.lstrip().lower().startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+        raise MNISTFileError(
+            f"{path} is a web page, not MNIST: a download saved an HTML page (a proxy's or a "
+            "server's error page) under this name. Delete it and download the data again."
+        )
+    if not head:
+        raise MNISTFileError(f"{path} is empty: delete it and download the data again.")
+    raise MNISTFileError(
+        f"{path} is not a NumPy .npz (zip) file: it starts with {head[:8]!r}. Delete it and "
+        "download the data again."
+    )
 
 
 def validate_mnist(arrays: dict, source: str = "the arrays") -> None:
@@ -142,6 +191,8 @@ def validate_mnist(arrays: dict, source: str = "the arrays") -> None:
 
 def _download() -> dict[str, np.ndarray]:
     """Keras's own download (into its cache); any failure becomes one clear error."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # a stalled proxy must not hang forever
     try:
         import keras
 
@@ -149,7 +200,8 @@ def _download() -> dict[str, np.ndarray]:
     except Exception as err:  # URLError, HTTPError, socket and hash errors all land here
         raise MNISTNotFoundError(
             "MNIST is not on this machine and Keras could not download it "
-            f"({type(err).__name__}: {err}).\n"
+            f"({type(err).__name__}: {err}; a connection silent for {DOWNLOAD_TIMEOUT} s "
+            "counts as failed).\n"
             "Without internet, get the file mnist.npz (Keras's layout: x_train, y_train, x_test, "
             "y_test) and either\n"
             f"  * put it at {keras_cache_path()}  (Keras's cache), or\n"
@@ -158,6 +210,8 @@ def _download() -> dict[str, np.ndarray]:
             f"/path/to/folder/{FILENAME}), or\n"
             "  * pass load_mnist(path='/path/to/mnist.npz')."
         ) from err
+    finally:
+        socket.setdefaulttimeout(previous)
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     validate_mnist(arrays, source=f"Keras's download ({keras_cache_path()})")
     return arrays
@@ -166,11 +220,10 @@ def _download() -> dict[str, np.ndarray]:
 def _limit(value, name: str, maximum: int) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int or None, got {type(value).__name__} ({value!r})")
-    if not 1 <= value <= maximum:
+    value = _checks.integer(value, name, minimum=1)
+    if value > maximum:
         raise ValueError(f"{name} must be between 1 and {maximum}, got {value}")
-    return int(value)
+    return value
 
 
 def load_mnist(

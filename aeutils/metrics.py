@@ -24,7 +24,7 @@ def binary_crossentropy_per_image(target, prediction) -> np.ndarray:
     """Binary cross-entropy of each image, averaged over its pixels, as Keras computes it.
 
     Args:
-        target: images in [0, 1], shape (N, ...).
+        target: a batch of images in [0, 1], shape (N, ...); one unbatched image is refused.
         prediction: probabilities in [0, 1], the same shape as ``target`` or broadcastable
             to it (e.g. one mean image of shape (784,) for a batch of shape (N, 784)).
 
@@ -32,7 +32,7 @@ def binary_crossentropy_per_image(target, prediction) -> np.ndarray:
         float64 array of shape (N,), in nats per pixel (natural log). Predictions are
         clipped to [EPSILON, 1 - EPSILON] first, like Keras's loss. Introduced in notebook 03.
     """
-    target = _checks.image_array(target, "target")
+    target = _checks.batch(_checks.image_array(target, "target"), "target")
     prediction = _checks.image_array(prediction, "prediction")
     try:
         shape = np.broadcast_shapes(prediction.shape, target.shape)
@@ -66,8 +66,8 @@ def mean_image_baseline(x_train, x_test) -> float:
     Any autoencoder worth its name must do better. Shapes: (N, ...) and (M, ...) with the
     same image shape; values in [0, 1]. Returns nats per pixel.
     """
-    x_train = _checks.image_array(x_train, "x_train")
-    x_test = _checks.image_array(x_test, "x_test")
+    x_train = _checks.batch(_checks.image_array(x_train, "x_train"), "x_train")
+    x_test = _checks.batch(_checks.image_array(x_test, "x_test"), "x_test")
     if x_train.shape[1:] != x_test.shape[1:]:
         raise ValueError(
             f"x_train images have shape {x_train.shape[1:]}, x_test images {x_test.shape[1:]}"
@@ -79,9 +79,10 @@ def psnr(target, prediction) -> float:
     """Peak signal-to-noise ratio in dB for images in [0, 1], averaged over the images.
 
     PSNR = 10 log10(1 / MSE), MSE taken per image (first axis); a perfect image (MSE 0)
-    is capped at 100 dB. Shapes: equal, (N, ...).
+    is capped at 100 dB. Shapes: equal batches, (N, ...); one unbatched image, (784,) or
+    (28, 28), is refused (it would be scored pixel by pixel). Introduced in notebook 05.
     """
-    target = _checks.image_array(target, "target")
+    target = _checks.batch(_checks.image_array(target, "target"), "target")
     prediction = _checks.image_array(prediction, "prediction")
     _same_shape(target, prediction)
     diff = (target.astype(np.float64) - prediction.astype(np.float64)).reshape(len(target), -1)

@@ -185,9 +185,93 @@ def test_bad_arguments(clean_env, fake_file, kwargs, error):
 def test_garbage_file(clean_env, tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(b"this is not a zip archive" * 100)
-    with pytest.raises(data.MNISTFileError, match="corrupt") as info:
+    with pytest.raises(data.MNISTFileError, match="not a NumPy .npz") as info:
         data.load_mnist(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"<!DOCTYPE html><html><body>Proxy error</body></html>", "web page"),
+        (b"", "empty"),
+    ],
+)
+def test_a_saved_web_page_or_an_empty_file_is_named_as_such(clean_env, tmp_path, content, message):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(content)
+    with pytest.raises(data.MNISTFileError, match=message):
+        data.load_mnist(path)
+
+
+def test_a_single_npy_array_is_named_as_such(clean_env, tmp_path):
+    path = tmp_path / "mnist.npz"
+    with open(path, "wb") as f:
+        np.save(f, np.zeros((3, 28, 28), np.uint8))
+    with pytest.raises(data.MNISTFileError, match=r"\.npy"):
+        data.load_mnist(path)
+
+
+def test_an_unreadable_file_is_not_called_corrupt(clean_env, tmp_path, fake_file, monkeypatch):
+    import builtins
+
+    real_open = builtins.open
+
+    def denied(file, *args, **kwargs):
+        if str(file) == str(fake_file):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denied)
+    with pytest.raises(data.MNISTFileError, match="permission denied") as info:
+        data.read_npz(fake_file)
+    assert "delete" not in str(info.value).split("rather than")[0]
+
+
+def test_a_folder_named_mnist_npz(clean_env, tmp_path):
+    folder = tmp_path / "mnist.npz"
+    (folder / "mnist.npz").mkdir(parents=True)
+    with pytest.raises(data.MNISTFileError, match="folder"):
+        data.read_npz(folder / "mnist.npz")
+
+
+def test_a_broken_deflate_stream_is_named(clean_env, tmp_path, fake_arrays):
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, **{k: v[:10] for k, v in fake_arrays.items()})
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"x_train.npy") + 200
+    raw[start : start + 400] = bytes(400)  # zero out part of the compressed stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(data.MNISTFileError, match=str(path)):
+        data.read_npz(path)
+
+
+def test_empty_path_is_named(clean_env):
+    with pytest.raises(data.MNISTNotFoundError, match="path=''"):
+        data.load_mnist(path="")
+
+
+def test_the_download_has_a_timeout(clean_env, monkeypatch):
+    import socket
+
+    import keras
+
+    seen = []
+
+    def stalled():
+        seen.append(socket.getdefaulttimeout())
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", stalled)
+    before = socket.getdefaulttimeout()
+    with pytest.raises(data.MNISTNotFoundError, match="silent for"):
+        data.load_mnist()
+    assert seen == [data.DOWNLOAD_TIMEOUT] and socket.getdefaulttimeout() == before
+
+
+def test_numpy_integers_are_accepted_as_limits(clean_env, fake_file):
+    (x_train, _), _ = data.load_mnist(fake_file, train_limit=np.int64(5))
+    assert len(x_train) == 5
 
 
 def test_truncated_file(clean_env, tmp_path, fake_file):

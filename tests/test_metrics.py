@@ -71,3 +71,28 @@ def test_ssim():
 def test_bad_input(call, error):
     with pytest.raises(error):
         call()
+
+
+@pytest.mark.parametrize("shape", [(784,), (28, 28)])
+def test_one_unbatched_image_is_refused_not_scored_per_pixel(shape):
+    rng = np.random.default_rng(0)
+    clean = rng.random(shape)
+    noisy = np.clip(clean + 0.05, 0, 1)
+    for metric in (
+        metrics.psnr,
+        metrics.binary_crossentropy,
+        metrics.binary_crossentropy_per_image,
+    ):
+        with pytest.raises(ValueError, match=r"x\[None\]"):
+            metric(clean, noisy)
+    # as a batch of one it is scored as one image
+    assert metrics.psnr(clean[None], noisy[None]) == pytest.approx(
+        10 * np.log10(1 / np.mean((clean - noisy) ** 2))
+    )
+
+
+def test_images_divided_by_255_twice_are_refused():
+    images = np.random.default_rng(0).random((4, 784)) / 255
+    with pytest.raises(ValueError, match="255 twice"):
+        metrics.psnr(images, images)
+    assert metrics.psnr(np.zeros((2, 784)), np.zeros((2, 784))) == pytest.approx(100.0)
