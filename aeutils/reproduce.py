@@ -45,8 +45,13 @@ class NotebookFailed(RuntimeError):
 def notebooks(root: Path, only: str | None = None) -> list[Path]:
     """The course's notebooks in order, optionally only those numbered in ``only`` ("04,05")."""
     found = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        wanted = {part.strip().zfill(2) for part in only.split(",") if part.strip()}
+    if only is not None:
+        parts = [part.strip() for part in only.split(",")]
+        if not only.strip() or any(not part.isdigit() for part in parts):
+            raise SystemExit(
+                f"--only takes comma-separated notebook numbers such as 04,05, got {only!r}"
+            )
+        wanted = {part.zfill(2) for part in parts}
         unknown = wanted - {p.name[:2] for p in found}
         if unknown:
             raise SystemExit(
@@ -165,31 +170,62 @@ def _number(value: float) -> str:
     return f"{value:.4f}"
 
 
+def _records(root: Path) -> list[dict]:
+    """The results records of the course's notebooks, in order (only notebooks that exist).
+
+    Raises SystemExit naming the file when one is not valid JSON or lacks its metrics, and
+    when there are none at all (the tables would otherwise be emptied silently).
+    """
+    records = []
+    for notebook in notebooks(root):
+        path = root / "results" / f"{notebook.stem}.json"
+        if not path.is_file():
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(record.get("metrics"), dict) or not record["metrics"]:
+                raise ValueError("it has no 'metrics'")
+        except ValueError as err:  # JSONDecodeError is a ValueError
+            raise SystemExit(f"{path} is not a valid results file: {err}") from err
+        records.append(record)
+    if not records:
+        raise SystemExit(
+            f"no results file for any notebook in {root / 'results'}: nothing to tabulate "
+            "(the README's tables are left as they are)"
+        )
+    return records
+
+
+def _reference_text(record: dict, metric: str) -> str:
+    ref = record.get("references", {}).get(metric)
+    if not ref:
+        return ""
+    value = record["metrics"][metric]
+    digits = ref.get("decimals")
+    text = f"{ref['value']:.{digits}f}" if digits is not None else f"{ref['value']:g}"
+    if results.reaches(value, ref):
+        reached = record.get("time_to_reference", {}).get(metric, {})
+        if reached.get("epoch"):
+            text += f" (reached at epoch {reached['epoch']}, {reached['seconds']:.0f} s)"
+        else:
+            text += " (reached)"
+    else:
+        text += " (not reached)"
+    return text
+
+
 def render_table(root: Path) -> str:
-    """The Markdown results table, one row per metric of every ``results/*.json``."""
+    """The Markdown table of every metric of every notebook's results file."""
     lines = [
         "| Notebook | Metric | Ours | Reference | Source of the reference | Epochs | "
         "Train time | Device |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for path in sorted((root / "results").glob("[0-9][0-9]_*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        env = record.get("environment", {})
-        device = env.get("device", "")
-        seconds = record.get("seconds", {})
-        train = seconds.get("train")
-        reached = record.get("time_to_reference", {})
+    for record in _records(root):
+        train = record.get("seconds", {}).get("train")
         first = True
         for metric, value in record["metrics"].items():
             ref = record.get("references", {}).get(metric)
-            ref_text = f"{ref['value']:g}" if ref else ""
-            if metric in reached:
-                epoch = reached[metric]["epoch"]
-                ref_text += (
-                    f" (ours reached it at epoch {epoch}, {reached[metric]['seconds']:.0f} s)"
-                    if epoch
-                    else " (not reached)"
-                )
             lines.append(
                 "| "
                 + " | ".join(
@@ -197,17 +233,49 @@ def render_table(root: Path) -> str:
                         record["notebook"] if first else "",
                         f"`{metric}`",
                         f"**{_number(value)}**" if ref else _number(value),
-                        ref_text,
+                        _reference_text(record, metric),
                         ref["source"].replace("|", "/") if ref else "",
                         str(record.get("epochs", "")) if first else "",
                         f"{train:.0f} s" if first and train is not None else "",
-                        device if first else "",
+                        record.get("environment", {}).get("device", "") if first else "",
                     ]
                 )
                 + " |"
             )
             first = False
     return "\n".join(lines)
+
+
+def render_headlines(root: Path) -> str:
+    """One row per notebook: its headline metric (the first with a reference, else the first)."""
+    lines = [
+        "| Notebook | Headline metric | Ours | Published reference | Epochs | Device |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for record in _records(root):
+        refs = record.get("references", {})
+        metric = next((m for m in record["metrics"] if m in refs), next(iter(record["metrics"])))
+        lines.append(
+            f"| {record['notebook']} | `{metric}` | {_number(record['metrics'][metric])} | "
+            f"{_reference_text(record, metric) or '(none)'} | {record.get('epochs', '')} | "
+            f"{record.get('environment', {}).get('device', '')} |"
+        )
+    return "\n".join(lines)
+
+
+RESULTS_README = "README.md"
+"""The generated file in results/ that holds the full per-metric table."""
+
+
+def render_results_readme(root: Path) -> str:
+    """The whole of ``results/README.md``: every metric, with the sources of the references."""
+    return (
+        "# Results of the full-mode runs\n\n"
+        "Generated by `python -m aeutils.reproduce --table` from the JSON files beside it; do "
+        "not edit by hand. **Bold** figures have a published reference beside them, labelled "
+        "with its source. A reference counts as reached when ours, rounded to the decimals its "
+        "source printed, is at least as good.\n\n" + render_table(root) + "\n"
+    )
 
 
 def _course_runs(root: Path) -> list[dict]:
@@ -242,7 +310,7 @@ def _record_course(root: Path, times: dict[str, float], wall: float, jobs: int) 
     )
     runs.sort(key=lambda r: (r["device"], r["jobs"]))
     path = root / "results" / COURSE_FILE
-    path.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
+    results.atomic_write_text(path, json.dumps({"runs": runs}, indent=2) + "\n")
 
 
 def render_times(root: Path) -> str:
@@ -279,7 +347,7 @@ def render_times(root: Path) -> str:
 
 
 _BLOCKS = {  # README section -> (start marker, end marker, renderer)
-    "results": (TABLE_START, TABLE_END, render_table),
+    "results": (TABLE_START, TABLE_END, render_headlines),
     "times": (TIMES_START, TIMES_END, render_times),
 }
 
@@ -287,8 +355,13 @@ _BLOCKS = {  # README section -> (start marker, end marker, renderer)
 def update_readme(root: Path) -> bool:
     """Replace the README's results and times tables (between their markers).
 
-    Returns True if the README changed. Raises SystemExit if a pair of markers is missing.
+    Also rewrites the generated ``results/README.md``. Returns True if the README changed.
+    Raises SystemExit if a pair of markers is missing or a results file is malformed.
     """
+    full_table = root / "results" / RESULTS_README
+    text = render_results_readme(root)
+    if not full_table.is_file() or full_table.read_text(encoding="utf-8") != text:
+        results.atomic_write_text(full_table, text)
     readme = root / "README.md"
     text = original = readme.read_text(encoding="utf-8")
     for start, end, render in _BLOCKS.values():
@@ -298,7 +371,7 @@ def update_readme(root: Path) -> bool:
         _, tail = rest.split(end, 1)
         text = f"{head}{start}\n{render(root)}\n{end}{tail}"
     if text != original:
-        readme.write_text(text, encoding="utf-8")
+        results.atomic_write_text(readme, text)
     return text != original
 
 
@@ -437,7 +510,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
 
-    os.environ[config.QUICK_ENV] = "1" if args.quick else "0"
+    try:
+        quick_env = config.is_quick()
+    except ValueError as err:
+        parser.error(str(err))
+    if args.quick and os.environ.get(config.QUICK_ENV) is not None and not quick_env:
+        parser.error(f"--quick conflicts with {config.QUICK_ENV}={os.environ[config.QUICK_ENV]}")
+    quick = args.quick or quick_env
+    os.environ[config.QUICK_ENV] = "1" if quick else "0"
+    # A full run of this tool is the course's record: it writes results/, images/, README.
+    os.environ[config.RECORD_ENV] = "0" if quick else "1"
     out_dir = Path(args.out) if args.out else root / "executed"
     if out_dir.resolve() == (root / "notebooks").resolve():
         parser.error("--out must not be notebooks/: the sources stay without outputs")
@@ -469,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     for stem in sorted(times):
         seconds = times[stem]
         print(f"  {stem:40s} {_format_seconds(seconds):>7s}  {seconds / max(total, 1e-9):6.1%}")
-    if not args.quick and times:
+    if not quick and times:
         if not args.only and not failures:
             _record_course(root, times, wall, args.jobs)
         update_readme(root)

@@ -11,21 +11,67 @@ ROOT = config.repo_root()
 
 
 def test_readme_tables_match_the_committed_results():
-    assert reproduce.readme_block(ROOT, "results") == reproduce.render_table(ROOT), (
+    assert reproduce.readme_block(ROOT, "results") == reproduce.render_headlines(ROOT), (
         "README.md's results table is out of date: run `python -m aeutils.reproduce --table`"
+    )
+    assert (ROOT / "results" / "README.md").read_text() == reproduce.render_results_readme(ROOT), (
+        "results/README.md is out of date: run `python -m aeutils.reproduce --table`"
     )
     assert reproduce.readme_block(ROOT, "times") == reproduce.render_times(ROOT), (
         "README.md's times table is out of date: run `python -m aeutils.reproduce --table`"
     )
 
 
-def test_table_has_a_row_per_metric():
+def test_table_has_a_row_per_metric_and_the_readme_one_per_notebook():
     table = reproduce.render_table(ROOT).splitlines()
-    expected = sum(
-        len(json.loads(p.read_text())["metrics"])
-        for p in (ROOT / "results").glob("[0-9][0-9]_*.json")
-    )
+    files = sorted((ROOT / "results").glob("[0-9][0-9]_*.json"))
+    expected = sum(len(json.loads(p.read_text())["metrics"]) for p in files)
     assert len(table) == 2 + expected
+    assert len(reproduce.render_headlines(ROOT).splitlines()) == 2 + len(files)
+
+
+def _course(tmp_path, **files):
+    """A tiny course: notebooks/01_a.ipynb, 02_b.ipynb and the given results files."""
+    (tmp_path / "notebooks").mkdir(parents=True)
+    (tmp_path / "results").mkdir()
+    for stem in ("01_a", "02_b"):
+        (tmp_path / "notebooks" / f"{stem}.ipynb").write_text("{}")
+    for name, text in files.items():
+        (tmp_path / "results" / f"{name}.json").write_text(text)
+    return tmp_path
+
+
+RECORD = {
+    "notebook": "01_a",
+    "metrics": {"val_loss": 0.0916, "other": 2.0},
+    "references": {"val_loss": {"value": 0.09, "source": "blog", "decimals": 2}},
+    "time_to_reference": {"val_loss": {"epoch": 31, "seconds": 40.0}},
+    "epochs": 50,
+    "seconds": {"train": 55.0},
+    "environment": {"device": "CPU"},
+}
+
+
+def test_reached_means_rounded_to_the_printed_decimals(tmp_path):
+    root = _course(tmp_path, **{"01_a": json.dumps(RECORD)})
+    assert "0.09 (reached at epoch 31, 40 s)" in reproduce.render_headlines(root)
+    missed = {**RECORD, "metrics": {"val_loss": 0.0951}}
+    root = _course(tmp_path / "x", **{"01_a": json.dumps(missed)})
+    assert "0.09 (not reached)" in reproduce.render_headlines(root)
+
+
+def test_table_refuses_malformed_or_missing_results(tmp_path):
+    root = _course(tmp_path / "bad", **{"01_a": '{"notebook": '})
+    with pytest.raises(SystemExit, match="01_a.json"):
+        reproduce.render_table(root)
+    root = _course(tmp_path / "empty")
+    with pytest.raises(SystemExit, match="no results file"):
+        reproduce.render_headlines(root)
+
+
+def test_table_ignores_files_of_no_notebook(tmp_path):
+    root = _course(tmp_path, **{"01_a": json.dumps(RECORD), "01_copy": json.dumps(RECORD)})
+    assert len(reproduce.render_table(root).splitlines()) == 2 + 2
 
 
 def test_course_runs_are_kept_per_device_and_jobs(tmp_path, monkeypatch):
@@ -53,6 +99,26 @@ def test_notebook_selection():
     assert [p.name[:2] for p in reproduce.notebooks(ROOT, "1")] == ["01"]
     with pytest.raises(SystemExit, match="99"):
         reproduce.notebooks(ROOT, "01,99")
+
+
+@pytest.mark.parametrize("only", ["", ",", " ", "01,,02", "a"])
+def test_only_must_name_notebooks(only):
+    with pytest.raises(SystemExit, match="--only"):
+        reproduce.notebooks(ROOT, only)
+
+
+@pytest.mark.parametrize(
+    "env, argv, message",
+    [
+        ("ture", ["--only", "01"], "AEUTILS_QUICK"),
+        ("0", ["--quick", "--only", "01"], "conflicts"),
+    ],
+)
+def test_quick_variable_is_respected_and_checked(monkeypatch, capsys, env, argv, message):
+    monkeypatch.setenv(config.QUICK_ENV, env)
+    with pytest.raises(SystemExit):
+        reproduce.main(argv)
+    assert message in capsys.readouterr().err
 
 
 def _named_notebook(folder, name, *sources):
