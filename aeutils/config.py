@@ -6,7 +6,7 @@ Two environment variables steer every notebook:
   ``conftest.py``). Without it a notebook runs in full mode and reproduces the reference
   numbers.
 - ``AEUTILS_RECORD=1`` lets a full-mode run write ``results/*.json`` and ``images/*.png``
-  (``python -m aeutils.reproduce`` sets it). Without it a run shows and checks its numbers
+  (``python -m aeutils.tools.reproduce`` sets it). Without it a run shows and checks its numbers
   but writes nothing, so a learner's "Run all" never rewrites the committed record.
 
 Introduced in notebook 01.

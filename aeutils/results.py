@@ -112,18 +112,24 @@ def reaches(value: float, reference: dict) -> bool:
     return value <= target
 
 
-def time_to_reference(curve, reference, seconds_per_epoch: float) -> dict:
+def time_to_reference(curve, reference, epoch_seconds) -> dict:
     """First epoch (1-based) at which ``curve`` reached ``reference`` (see ``reaches``).
 
     ``reference`` is a references entry (``{"value": ..., "decimals": ..., ...}``) or a bare
-    number (lower is better, compared exactly). Returns ``{"epoch": e, "seconds": e *
-    seconds_per_epoch}``, or both None when the curve never got there.
+    number (lower is better, compared exactly). ``epoch_seconds`` is the measured time of
+    each epoch (``callbacks.EpochTimer().seconds``), or one number, the average epoch's.
+    Returns ``{"epoch": e, "seconds": training time up to the end of epoch e}``, or both None
+    when the curve never got there.
     """
     if not isinstance(reference, dict):
         reference = {"value": reference}
     for epoch, value in enumerate(curve, start=1):
         if reaches(value, reference):
-            return {"epoch": epoch, "seconds": round(epoch * seconds_per_epoch, 2)}
+            if isinstance(epoch_seconds, (int, float)):
+                elapsed = epoch * epoch_seconds
+            else:
+                elapsed = sum(epoch_seconds[:epoch])
+            return {"epoch": epoch, "seconds": round(elapsed, 2)}
     return {"epoch": None, "seconds": None}
 
 
@@ -161,6 +167,7 @@ def build(
     seconds: dict,
     references: dict | None = None,
     curves: dict | None = None,
+    epoch_seconds=None,
 ) -> dict:
     """Build (and validate) the results record of a run without writing it.
 
@@ -175,6 +182,9 @@ def build(
         curves: map of metric name -> its per-epoch values (e.g. ``history.history["val_loss"]``).
             Stored; for a metric that also has a reference, the epoch and training time at
             which its curve first reached the reference go to ``time_to_reference``.
+        epoch_seconds: the measured seconds of each of the main model's epochs
+            (``callbacks.EpochTimer().seconds``); without it every epoch counts as the
+            average one (train / epochs).
     """
     if not isinstance(notebook, str) or not _NOTEBOOK.match(notebook):
         raise ValueError(
@@ -193,10 +203,15 @@ def build(
         key: [_checks.real_number(v, f"curves[{key!r}]") for v in values]
         for key, values in (curves or {}).items()
     }
+    if epoch_seconds is not None:
+        epoch_seconds = [
+            _checks.real_number(v, "epoch_seconds", minimum=0.0) for v in epoch_seconds
+        ]
+        if len(epoch_seconds) != epochs:
+            raise ValueError(f"epoch_seconds has {len(epoch_seconds)} entries for {epochs} epochs")
+    timing = epoch_seconds if epoch_seconds is not None else seconds["per_epoch"]
     reached = {
-        key: time_to_reference(curves[key], refs[key], seconds["per_epoch"])
-        for key in refs
-        if key in curves
+        key: time_to_reference(curves[key], refs[key], timing) for key in refs if key in curves
     }
     return {
         "notebook": notebook,
@@ -215,7 +230,7 @@ def build(
 def write(notebook: str, **kwargs) -> dict:
     """Build the record (see ``build``); when the run records, write ``results/<notebook>.json``.
 
-    A run records only in full mode with ``AEUTILS_RECORD=1`` (``python -m aeutils.reproduce``
+    A run records only in full mode with ``AEUTILS_RECORD=1`` (``python -m aeutils.tools.reproduce``
     sets it); otherwise the record is returned and shown but nothing is written, so neither
     CI nor a learner's "Run all" can change the committed numbers. Prints which it was.
     Returns the record.
@@ -227,7 +242,8 @@ def write(notebook: str, **kwargs) -> dict:
     else:
         print(
             f"not recorded ({config.mode()} mode, {config.RECORD_ENV} unset): results/ and "
-            f"images/ are unchanged. `python -m aeutils.reproduce --only {notebook[:2]}` records."
+            "images/ are unchanged; "
+            f"`python -m aeutils.tools.reproduce --only {notebook[:2]}` records."
         )
     return record
 

@@ -1,0 +1,1 @@
+"""Maintainers' tools: run the course headless and regenerate its tables (not for learners)."""
