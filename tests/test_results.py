@@ -53,7 +53,7 @@ def test_full_mode_without_recording_writes_nothing(monkeypatch, tmp_path, capsy
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     assert results.write("01_undercomplete_autoencoder", **GOOD)["mode"] == "full"
     assert not (tmp_path / "results").exists()
-    assert "aeutils.reproduce --only 01" in capsys.readouterr().out
+    assert "aeutils.tools.reproduce --only 01" in capsys.readouterr().out
 
 
 def test_an_interrupted_write_leaves_the_old_file_whole(full_mode, monkeypatch):
@@ -148,3 +148,29 @@ def test_time_to_reference_and_curves(full_mode):
     assert results.time_to_reference([0.2, 0.1], 0.05, 2.0) == {"epoch": None, "seconds": None}
     with pytest.raises(ValueError):
         results.build("01_x", **GOOD, curves={"val_loss": [0.1, math.inf]})
+
+
+def test_measured_epoch_times_give_the_time_to_reference(full_mode):
+    record = results.build(
+        "01_x",
+        **{**GOOD, "epochs": 3},
+        curves={"val_loss": [0.2, 0.1, 0.09]},
+        epoch_seconds=[10.0, 1.0, 1.0],
+    )
+    assert record["time_to_reference"] == {"val_loss": {"epoch": 3, "seconds": 12.0}}
+    with pytest.raises(ValueError, match="epoch_seconds"):
+        results.build("01_x", **GOOD, epoch_seconds=[1.0, 2.0])
+
+
+def test_epoch_timer_measures_each_epoch():
+    import keras
+    import numpy as np
+
+    from aeutils import callbacks
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    timer = callbacks.EpochTimer()
+    model.fit(np.zeros((8, 3)), np.zeros((8, 1)), epochs=3, verbose=0, callbacks=[timer])
+    assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
+    assert timer.total == pytest.approx(sum(timer.seconds))
