@@ -162,7 +162,11 @@ def loss_curves(
     ax.set_ylabel("loss")
     if title:
         ax.set_title(title)
-    ax.legend()
+    if len(ax.get_lines()) > 4:  # a long legend would cover the curves: put it beside them
+        fig.set_size_inches(8.5, 4)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend()
     return fig
 
 
