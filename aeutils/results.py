@@ -273,12 +273,13 @@ def save(record: dict) -> Path:
     return path
 
 
-def read(notebook: str) -> dict:
+def read(notebook: str, root=None) -> dict:
     """Read the committed ``results/<notebook>.json`` (raises FileNotFoundError if absent).
 
-    A file that is not valid JSON raises ValueError naming the file.
+    ``root`` is the course folder (default: this checkout). A file that is not valid JSON
+    raises ValueError naming the file.
     """
-    path = config.repo_root() / "results" / f"{notebook}.json"
+    path = Path(root or config.repo_root()) / "results" / f"{notebook}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run notebook {notebook} in full mode")
     try:

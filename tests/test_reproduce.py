@@ -77,7 +77,9 @@ def test_table_ignores_files_of_no_notebook(tmp_path):
 
 def test_course_runs_are_kept_per_device_and_jobs(tmp_path, monkeypatch):
     (tmp_path / "results").mkdir()
-    monkeypatch.setattr(tables.results, "read", lambda stem: {"environment": {"device": "CPU"}})
+    monkeypatch.setattr(
+        tables.results, "read", lambda stem, root=None: {"environment": {"device": "CPU"}}
+    )
     tables.record_course(tmp_path, {"01_a": 60.0, "02_b": 180.0}, 240.0, jobs=1)
     tables.record_course(tmp_path, {"01_a": 90.0, "02_b": 200.0}, 210.0, jobs=2)
     tables.record_course(tmp_path, {"01_a": 62.0, "02_b": 178.0}, 240.5, jobs=1)

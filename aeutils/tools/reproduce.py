@@ -27,7 +27,6 @@ To run one notebook with other parameters, use papermill itself, e.g.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -168,8 +167,7 @@ def _longest_first(paths: list[Path], root: Path) -> list[Path]:
 
     def recorded(path: Path) -> float:
         try:
-            record = json.loads((root / "results" / f"{path.stem}.json").read_text("utf-8"))
-            return float(record["seconds"]["notebook"])
+            return float(results.read(path.stem, root)["seconds"]["notebook"])
         except (OSError, ValueError, KeyError, TypeError):
             return float("inf")
 

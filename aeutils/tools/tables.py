@@ -53,15 +53,15 @@ def _records(root: Path) -> list[dict]:
     """
     records = []
     for notebook in course_notebooks(root):
-        path = root / "results" / f"{notebook.stem}.json"
-        if not path.is_file():
-            continue
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(record.get("metrics"), dict) or not record["metrics"]:
-                raise ValueError("it has no 'metrics'")
-        except ValueError as err:  # JSONDecodeError is a ValueError
-            raise SystemExit(f"{path} is not a valid results file: {err}") from err
+            record = results.read(notebook.stem, root)
+        except FileNotFoundError:
+            continue
+        except ValueError as err:  # names the file
+            raise SystemExit(str(err)) from err
+        if not isinstance(record.get("metrics"), dict) or not record["metrics"]:
+            path = root / "results" / f"{notebook.stem}.json"
+            raise SystemExit(f"{path} is not a valid results file: it has no 'metrics'")
         records.append(record)
     if not records:
         raise SystemExit(
@@ -169,7 +169,7 @@ def record_course(root: Path, times: dict[str, float], wall: float, jobs: int) -
     devices = set()
     for stem in times:
         try:
-            devices.add(results.read(stem).get("environment", {}).get("device", "unknown"))
+            devices.add(results.read(stem, root).get("environment", {}).get("device", "unknown"))
         except FileNotFoundError:
             devices.add("unknown")
     device = ", ".join(sorted(devices))
