@@ -231,7 +231,7 @@ def test_an_unreadable_file_is_not_called_corrupt(clean_env, tmp_path, fake_file
 def test_a_folder_named_mnist_npz(clean_env, tmp_path):
     folder = tmp_path / "mnist.npz"
     (folder / "mnist.npz").mkdir(parents=True)
-    with pytest.raises(data.MNISTFileError, match="folder"):
+    with pytest.raises(data.MNISTFileError, match="is a folder, not a file"):
         data.read_npz(folder / "mnist.npz")
 
 

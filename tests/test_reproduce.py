@@ -1,6 +1,7 @@
 """Tests of aeutils.tools: notebook selection, execution errors, and the generated tables."""
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -287,3 +288,21 @@ def test_jobs_must_be_positive(capsys):
     with pytest.raises(SystemExit):
         reproduce.main(["--quick", "--jobs", "0"])
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_quick_variable_alone_means_a_quick_run_that_records_nothing(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_run_many(paths, out_dir, **kwargs):
+        seen.update(
+            quick=os.environ[config.QUICK_ENV],
+            record=os.environ[config.RECORD_ENV],
+            root=kwargs["root"],
+        )
+        return {}, []
+
+    monkeypatch.setenv(config.QUICK_ENV, "1")
+    monkeypatch.setenv(config.RECORD_ENV, "")  # main sets it; monkeypatch restores it after
+    monkeypatch.setattr(reproduce, "run_many", fake_run_many)
+    assert reproduce.main(["--only", "01", "--out", str(tmp_path)]) == 0
+    assert seen == {"quick": "1", "record": "0", "root": None}
