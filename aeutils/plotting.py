@@ -9,15 +9,13 @@ Introduced in notebook 01.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import _checks, config
+from . import _checks, config, results
 
 STYLE = {
     "figure.constrained_layout.use": True,
@@ -198,12 +196,5 @@ def save_fig(name: str, fig) -> Path | None:
     if folder is None:
         return None
     path = folder / f"{name}.png"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    results.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
     return path

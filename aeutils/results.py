@@ -248,20 +248,34 @@ def write(notebook: str, **kwargs) -> dict:
     return record
 
 
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
+def atomic_write(path, write) -> None:
+    """Create or replace ``path`` through a temporary file in the same folder and a rename.
 
-    A kill or a full disk mid-write leaves the old file whole, never a truncated stub.
+    ``write(temporary_path)`` writes the content. A kill or a full disk mid-write leaves the
+    old file whole, never a truncated stub. The file keeps the permissions it had (a new one
+    gets the usual ones, as ``open`` would give it).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        write(tmp)
+        if path.exists():
+            mode = path.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; see ``atomic_write``."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def save(record: dict) -> Path:

@@ -71,6 +71,19 @@ def test_an_interrupted_write_leaves_the_old_file_whole(full_mode, monkeypatch):
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 
+def test_a_rewritten_file_keeps_its_permissions_and_a_new_one_gets_the_usual(tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text("{}")
+    old.chmod(0o640)
+    results.atomic_write_text(old, "[]")
+    assert old.read_text() == "[]" and old.stat().st_mode & 0o777 == 0o640
+    new = tmp_path / "new.json"
+    results.atomic_write_text(new, "[]")
+    reference = tmp_path / "plain.json"
+    reference.write_text("[]")
+    assert new.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
 def test_read_names_a_malformed_file(full_mode):
     (full_mode / "results").mkdir()
     (full_mode / "results" / "01_x.json").write_text('{"notebook": ')
