@@ -214,10 +214,12 @@ def test_an_unreadable_notebook_is_named_and_the_run_goes_on(tmp_path):
     src.mkdir()
     broken = src / "01_broken.ipynb"
     broken.write_text("{ not a notebook")
+    _named_notebook(out, "01_broken.ipynb", "x = 1", "1 / 0")  # an old executed copy
     paths = [broken, _named_notebook(src, "02_ok.ipynb", "y = 2")]
     times, failures = reproduce.run_many(paths, out, jobs=1, timeout=60, keep_going=True)
     assert list(times) == ["02_ok"]
-    assert len(failures) == 1 and failures[0].startswith("01_broken.ipynb failed")
+    assert len(failures) == 1
+    assert failures[0].startswith("01_broken.ipynb failed before its first cell")
 
 
 def test_a_failed_notebook_leaves_its_results_file_as_it_was(tmp_path):

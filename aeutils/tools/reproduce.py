@@ -82,7 +82,8 @@ def _reason(err: BaseException, timeout: int | None) -> str:
 
 
 def _failed_cell(executed: Path) -> str:
-    """Which code cell stopped the executed copy, numbered 1.. among the source's code cells."""
+    """Where the executed copy stopped: "in code cell K of N (`first line`)", K counted among
+    the source's code cells, or "before its first cell" when no copy was written."""
     import nbformat
 
     try:
@@ -102,8 +103,8 @@ def _failed_cell(executed: Path) -> str:
     if started:  # execution stops in the failing cell, so it is the last one started
         number, cell = started[-1]
         first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-        return f"code cell {number} of {len(code)} (`{first}`)"
-    return "a cell"
+        return f"in code cell {number} of {len(code)} (`{first}`)"
+    return "in a cell"
 
 
 def run_notebook(
@@ -118,6 +119,7 @@ def run_notebook(
     import papermill
 
     out_path = out_dir / path.name
+    out_path.unlink(missing_ok=True)  # a copy from an earlier run must not be read as this one's
     bar = (
         {"desc": path.stem, "position": position, "leave": False} if position is not None else False
     )
@@ -132,9 +134,11 @@ def run_notebook(
             execution_timeout=timeout,
         )
     except Exception as err:
+        copy = (
+            f"\n  the executed copy, with the traceback, is {out_path}" if out_path.exists() else ""
+        )
         raise NotebookFailed(
-            f"{path.name} failed in {_failed_cell(out_path)}: {_reason(err, timeout)}\n"
-            f"  the executed copy, with the traceback, is {out_path}"
+            f"{path.name} failed {_failed_cell(out_path)}: {_reason(err, timeout)}{copy}"
         ) from err
     return time.perf_counter() - start
 
