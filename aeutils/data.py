@@ -129,7 +129,7 @@ def _check_readable_npz(path: Path) -> None:
             f"{path} is a single NumPy array (.npy), not an .npz archive holding "
             f"{list(KEYS)}: it was saved with np.save instead of np.savez."
         )
-    if head.lstrip().lower().startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+    if head.lstrip().startswith(b"<"):  # <!DOCTYPE html>, <html>, <?xml ...>
         raise MNISTFileError(
             f"{path} is a web page, not MNIST: a download saved an HTML page (a proxy's or a "
             "server's error page) under this name. Delete it and download the data again."

@@ -112,24 +112,16 @@ def reaches(value: float, reference: dict) -> bool:
     return value <= target
 
 
-def time_to_reference(curve, reference, epoch_seconds) -> dict:
+def time_to_reference(curve, reference: dict, epoch_seconds) -> dict:
     """First epoch (1-based) at which ``curve`` reached ``reference`` (see ``reaches``).
 
-    ``reference`` is a references entry (``{"value": ..., "decimals": ..., ...}``) or a bare
-    number (lower is better, compared exactly). ``epoch_seconds`` is the measured time of
-    each epoch (``callbacks.EpochTimer().seconds``), or one number, the average epoch's.
-    Returns ``{"epoch": e, "seconds": training time up to the end of epoch e}``, or both None
-    when the curve never got there.
+    ``reference`` is a references entry (``{"value": ..., "decimals": ..., ...}``);
+    ``epoch_seconds`` holds the time of each epoch. Returns ``{"epoch": e, "seconds":
+    training time up to the end of epoch e}``, or both None when the curve never got there.
     """
-    if not isinstance(reference, dict):
-        reference = {"value": reference}
     for epoch, value in enumerate(curve, start=1):
         if reaches(value, reference):
-            if isinstance(epoch_seconds, (int, float)):
-                elapsed = epoch * epoch_seconds
-            else:
-                elapsed = sum(epoch_seconds[:epoch])
-            return {"epoch": epoch, "seconds": round(elapsed, 2)}
+            return {"epoch": epoch, "seconds": round(sum(epoch_seconds[:epoch]), 2)}
     return {"epoch": None, "seconds": None}
 
 
@@ -203,15 +195,15 @@ def build(
         key: [_checks.real_number(v, f"curves[{key!r}]") for v in values]
         for key, values in (curves or {}).items()
     }
-    if epoch_seconds is not None:
-        epoch_seconds = [
-            _checks.real_number(v, "epoch_seconds", minimum=0.0) for v in epoch_seconds
-        ]
-        if len(epoch_seconds) != epochs:
-            raise ValueError(f"epoch_seconds has {len(epoch_seconds)} entries for {epochs} epochs")
-    timing = epoch_seconds if epoch_seconds is not None else seconds["per_epoch"]
+    if epoch_seconds is None:  # not measured: every epoch counts as the average one
+        epoch_seconds = [seconds["per_epoch"]] * epochs
+    epoch_seconds = [_checks.real_number(v, "epoch_seconds", minimum=0.0) for v in epoch_seconds]
+    if len(epoch_seconds) != epochs:
+        raise ValueError(f"epoch_seconds has {len(epoch_seconds)} entries for {epochs} epochs")
     reached = {
-        key: time_to_reference(curves[key], refs[key], timing) for key in refs if key in curves
+        key: time_to_reference(curves[key], refs[key], epoch_seconds)
+        for key in refs
+        if key in curves
     }
     return {
         "notebook": notebook,

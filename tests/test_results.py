@@ -110,7 +110,10 @@ def test_reaches(value, reference, expected):
 
 def test_time_to_reference_higher_is_better():
     ref = {"value": 0.9, "source": "s", "higher_is_better": True}
-    assert results.time_to_reference([0.5, 0.8, 0.95], ref, 2.0) == {"epoch": 3, "seconds": 6.0}
+    assert results.time_to_reference([0.5, 0.8, 0.95], ref, [2.0] * 3) == {
+        "epoch": 3,
+        "seconds": 6.0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -158,7 +161,8 @@ def test_time_to_reference_and_curves(full_mode):
     assert record["curves"]["val_loss"] == [0.2, 0.1, 0.09, 0.085]
     # per_epoch is 100 s / 50 epochs = 2 s; only metrics with a reference get a time
     assert record["time_to_reference"] == {"val_loss": {"epoch": 3, "seconds": 6.0}}
-    assert results.time_to_reference([0.2, 0.1], 0.05, 2.0) == {"epoch": None, "seconds": None}
+    never = results.time_to_reference([0.2, 0.1], {"value": 0.05, "source": "s"}, [2.0, 2.0])
+    assert never == {"epoch": None, "seconds": None}
     with pytest.raises(ValueError):
         results.build("01_x", **GOOD, curves={"val_loss": [0.1, math.inf]})
 
