@@ -75,18 +75,39 @@ def mean_image_baseline(x_train, x_test) -> float:
     return binary_crossentropy(x_test, x_train.mean(axis=0))
 
 
-def psnr(target, prediction) -> float:
+def psnr(target, prediction, mask=None) -> float:
     """Peak signal-to-noise ratio in dB for images in [0, 1], averaged over the images.
 
     PSNR = 10 log10(1 / MSE), MSE taken per image (first axis); a perfect image (MSE 0)
     is capped at 100 dB. Shapes: equal batches, (N, ...); one unbatched image, (784,) or
     (28, 28), is refused (it would be scored pixel by pixel). Introduced in notebook 05.
+
+    ``mask`` (optional, boolean, the shape of ``target``) restricts each image's MSE to the
+    pixels where it is True, e.g. the pixels an inpainting method had to fill in (notebook 09);
+    every image needs at least one such pixel.
     """
     target = _checks.batch(_checks.image_array(target, "target"), "target")
     prediction = _checks.image_array(prediction, "prediction")
     _same_shape(target, prediction)
-    diff = (target.astype(np.float64) - prediction.astype(np.float64)).reshape(len(target), -1)
-    mse = np.mean(diff**2, axis=1)
+    squared = ((target.astype(np.float64) - prediction.astype(np.float64)) ** 2).reshape(
+        len(target), -1
+    )
+    if mask is None:
+        mse = np.mean(squared, axis=1)
+    else:
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
+        if mask.shape != target.shape:
+            raise ValueError(
+                f"mask of shape {mask.shape} does not match target of shape {target.shape}"
+            )
+        counts = mask.reshape(len(target), -1).sum(axis=1)
+        if np.any(counts == 0):
+            raise ValueError(
+                f"mask selects no pixel in {int(np.sum(counts == 0))} image(s); each needs one"
+            )
+        mse = np.sum(squared * mask.reshape(len(target), -1), axis=1) / counts
     values = 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
     return float(np.mean(values))
 

@@ -96,3 +96,27 @@ def test_images_divided_by_255_twice_are_refused():
     with pytest.raises(ValueError, match="255 twice"):
         metrics.psnr(images, images)
     assert metrics.psnr(np.zeros((2, 784)), np.zeros((2, 784))) == pytest.approx(100.0)
+
+
+def test_psnr_on_masked_pixels_only():
+    target = np.zeros((2, 4))
+    prediction = np.array([[0.1, 0.0, 0.0, 0.0], [0.0, 0.0, 0.01, 0.01]])
+    mask = np.array([[True, False, False, False], [False, False, True, True]])
+    # image 1: MSE 0.01 on its one masked pixel (20 dB); image 2: 1e-4 (40 dB)
+    assert metrics.psnr(target, prediction, mask=mask) == pytest.approx(30.0)
+    assert metrics.psnr(target, prediction, mask=np.ones((2, 4), bool)) == pytest.approx(
+        metrics.psnr(target, prediction)
+    )
+
+
+@pytest.mark.parametrize(
+    "mask, error",
+    [
+        (np.ones((2, 4), dtype=np.float32), TypeError),  # weights, not a boolean mask
+        (np.ones((2, 3), dtype=bool), ValueError),
+        (np.array([[True] * 4, [False] * 4]), ValueError),  # an image with nothing to score
+    ],
+)
+def test_psnr_refuses_a_bad_mask(mask, error):
+    with pytest.raises(error):
+        metrics.psnr(np.zeros((2, 4)), np.zeros((2, 4)), mask=mask)
