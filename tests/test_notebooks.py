@@ -121,6 +121,14 @@ def test_readme_lists_every_notebook():
         assert f"notebooks/{path.name}" in readme, f"README.md does not link {path.name}"
 
 
+def test_readme_figures_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\((images/[^)]+)\)", readme)
+    assert linked, "README.md shows no figure"
+    missing = [path for path in linked if not (ROOT / path).is_file()]
+    assert not missing, f"README.md links figures that do not exist: {missing}"
+
+
 def test_importing_aeutils_does_not_import_tensorflow():
     code = (
         "import sys, aeutils\n"
