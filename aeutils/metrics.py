@@ -75,12 +75,12 @@ def mean_image_baseline(x_train, x_test) -> float:
     return binary_crossentropy(x_test, x_train.mean(axis=0))
 
 
-def psnr(target, prediction, mask=None) -> float:
-    """Peak signal-to-noise ratio in dB for images in [0, 1], averaged over the images.
+def psnr_per_image(target, prediction, mask=None) -> np.ndarray:
+    """Peak signal-to-noise ratio in dB of each image of a batch, for images in [0, 1].
 
     PSNR = 10 log10(1 / MSE), MSE taken per image (first axis); a perfect image (MSE 0)
     is capped at 100 dB. Shapes: equal batches, (N, ...); one unbatched image, (784,) or
-    (28, 28), is refused (it would be scored pixel by pixel). Introduced in notebook 05.
+    (28, 28), is refused (it would be scored pixel by pixel). Returns a float64 array (N,).
 
     ``mask`` (optional, boolean, the shape of ``target``) restricts each image's MSE to the
     pixels where it is True, e.g. the pixels an inpainting method had to fill in (notebook 09);
@@ -108,8 +108,16 @@ def psnr(target, prediction, mask=None) -> float:
                 f"mask selects no pixel in {int(np.sum(counts == 0))} image(s); each needs one"
             )
         mse = np.sum(squared * mask.reshape(len(target), -1), axis=1) / counts
-    values = 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
-    return float(np.mean(values))
+    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
+
+
+def psnr(target, prediction, mask=None) -> float:
+    """Peak signal-to-noise ratio in dB for images in [0, 1], averaged over the images.
+
+    The mean of ``psnr_per_image`` (see there for shapes and ``mask``). Introduced in
+    notebook 05; ``mask`` in notebook 09.
+    """
+    return float(np.mean(psnr_per_image(target, prediction, mask)))
 
 
 def ssim(target, prediction) -> float:

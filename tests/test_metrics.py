@@ -120,3 +120,11 @@ def test_psnr_on_masked_pixels_only():
 def test_psnr_refuses_a_bad_mask(mask, error):
     with pytest.raises(error):
         metrics.psnr(np.zeros((2, 4)), np.zeros((2, 4)), mask=mask)
+
+
+def test_psnr_per_image_and_its_mean():
+    target = np.zeros((2, 4))
+    prediction = np.array([[0.1] * 4, [0.01] * 4])
+    per_image = metrics.psnr_per_image(target, prediction)
+    np.testing.assert_allclose(per_image, [20.0, 40.0])
+    assert metrics.psnr(target, prediction) == pytest.approx(per_image.mean())
