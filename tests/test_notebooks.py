@@ -121,6 +121,15 @@ def test_readme_lists_every_notebook():
         assert f"notebooks/{path.name}" in readme, f"README.md does not link {path.name}"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_title_links_previous_and_next(path):
+    first = _source(_cells(path)[0])
+    index = NOTEBOOKS.index(path)
+    for neighbour in NOTEBOOKS[max(index - 1, 0) : index + 2]:
+        if neighbour != path:
+            assert f"]({neighbour.name})" in first, f"the title cell does not link {neighbour.name}"
+
+
 def test_readme_figures_exist():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     linked = re.findall(r"\]\((images/[^)]+)\)", readme)

@@ -1,0 +1,238 @@
+"""Student copies of the course notebooks for a class, made with nbgrader.
+
+    python -m aeutils.classroom release OUTDIR                  # every notebook
+    python -m aeutils.classroom release OUTDIR --notebooks 01,04
+
+sets up an nbgrader course folder in OUTDIR (``nbgrader_config.py``, ``source/<assignment>/``
+with one assignment per notebook, a data note) and runs ``nbgrader generate_assignment`` for
+each, so that ``OUTDIR/release/<assignment>/`` holds the student copies: every exercise's
+solution replaced by ``# YOUR CODE HERE`` / ``raise NotImplementedError()``, hidden tests
+removed, the discussion of each answer removed, outputs cleared, quick mode on by default
+(with one line that says how to switch to full mode) and the links between notebooks
+pointing at the other assignments. The course notebooks themselves are not changed.
+
+The notebooks carry the nbgrader metadata (answer cells and locked, autograded test cells);
+see TEACHING.md for collecting and grading. Introduced with the classroom guide, TEACHING.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .tools import tables
+
+MARKER = ".aeutils-classroom"
+"""File that marks a folder this command made, so it may be refreshed but nothing else is."""
+
+QUICK_LINE = (
+    'os.environ.setdefault("AEUTILS_QUICK", "1")  # quick mode for class: '
+    "delete this line and restart the kernel for full mode"
+)
+"""Inserted into each student copy's Setup cell, right after ``import os``."""
+
+_LINK = re.compile(r"\[([^\]]+)\]\((\d\d_[a-z0-9_]+)\.ipynb\)")
+
+CONFIG = """\
+# nbgrader configuration of a class made by `python -m aeutils.classroom release`.
+c = get_config()  # noqa: F821 (nbgrader provides it)
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.root = "."
+# Autograding runs every notebook in quick mode; give each cell time for a slow machine.
+c.ExecutePreprocessor.timeout = 1800
+"""
+
+DATA_NOTE = """\
+# Data for the notebooks
+
+The notebooks load MNIST with `aeutils.data.load_mnist()`, which looks for `mnist.npz`
+(Keras's layout) in `$AEUTILS_DATA_DIR`, then in Keras's cache (`~/.keras/datasets/`), and
+otherwise downloads it with Keras. On machines without internet, put `mnist.npz` in a folder
+and set `AEUTILS_DATA_DIR` to that folder before starting Jupyter (and before `nbgrader
+autograde`). Students also need the course's helper package: `pip install -r requirements.txt`
+in a checkout of the course installs it with everything else.
+"""
+
+
+class ClassroomError(RuntimeError):
+    """A release that cannot be made (an unknown notebook, a folder that is not ours, ...)."""
+
+
+def _select(root: Path, notebooks: str | None) -> list[Path]:
+    found = tables.course_notebooks(root)
+    if not notebooks:
+        return found
+    wanted = [n.strip() for n in notebooks.split(",") if n.strip()]
+    by_number = {p.name[:2]: p for p in found}
+    unknown = [n for n in wanted if n not in by_number]
+    if unknown:
+        raise ClassroomError(
+            f"no notebook numbered {', '.join(unknown)}; the course has {', '.join(by_number)}"
+        )
+    return [by_number[n] for n in sorted(set(wanted))]
+
+
+def student_source(nb: nbformat.NotebookNode, released=None) -> nbformat.NotebookNode:
+    """The notebook as nbgrader's source for a class: quick mode on, links between assignments.
+
+    A link to another course notebook points at that notebook's assignment folder when it is
+    among ``released`` (notebook stems; default: all), and becomes plain text otherwise; the
+    course index becomes the class index, ``release/README.md``. Also removes the discussion
+    of each exercise's answer (the markdown between a locked test cell and the next exercise),
+    which would give the answer away. Returns a new notebook.
+    """
+    nb = nbformat.from_dict(nb)
+    setup = next((c for c in nb.cells if c.cell_type == "code" and "import os" in c.source), None)
+    if setup is None:
+        raise ClassroomError("no Setup cell with `import os` to put the quick-mode line into")
+    setup.source = setup.source.replace("import os\n", f"import os\n\n{QUICK_LINE}\n", 1)
+    after_test = False
+    kept = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _relink(cell.source, released)
+            if after_test:
+                cell.source = _drop_discussion(cell.source)
+                if not cell.source:
+                    continue
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        after_test = bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+        if cell.cell_type == "markdown":
+            after_test = False
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def _relink(text: str, released) -> str:
+    def link(match):
+        stem = match.group(2)
+        if released is None or stem in released:
+            return f"[{match.group(1)}](../{stem}/{stem}.ipynb)"
+        return match.group(1)
+
+    return _LINK.sub(link, text)
+
+
+def _drop_discussion(text: str) -> str:
+    """Keep a markdown cell only from its next exercise prompt or heading on."""
+    match = re.search(r"^(_Exercise|#{1,6} )", text, re.M)
+    return text[match.start() :] if match else ""
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise ClassroomError(
+            f"{out} exists and holds files this command did not make; choose an empty or new "
+            "folder (nothing in it is overwritten)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by python -m aeutils.classroom release\n", encoding="utf-8")
+
+
+def release(out, notebooks: str | None = None, course_id: str = "autoencoders") -> list[Path]:
+    """Make the class folder ``out`` and its student copies; returns the released notebooks."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "notebooks").is_dir():
+        raise ClassroomError(
+            "aeutils.classroom needs a checkout of the course (the notebooks/ folder beside "
+            f"aeutils/), and {root} is not one"
+        )
+    out = Path(out).resolve()
+    selected = _select(root, notebooks)
+    _prepare(out)
+    (out / "nbgrader_config.py").write_text(CONFIG.format(course_id=course_id), encoding="utf-8")
+    (out / "DATA.md").write_text(DATA_NOTE, encoding="utf-8")
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    released = []
+    for path in selected:
+        assignment = path.stem
+        source = out / "source" / assignment
+        if source.exists():
+            shutil.rmtree(source)
+        source.mkdir(parents=True)
+        nb = student_source(nbformat.read(path, as_version=4), {p.stem for p in selected})
+        nbformat.write(nb, source / path.name)
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+            cwd=out,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        target = out / "release" / assignment / path.name
+        if result.returncode != 0 or not target.is_file():
+            raise ClassroomError(
+                f"nbgrader generate_assignment {assignment} failed:\n{result.stdout}{result.stderr}"
+            )
+        released.append(target)
+        print(f"released {target.relative_to(out)}")
+    index = ["# Assignments", ""]
+    index += [f"- [{p.stem}]({p.stem}/{p.name})" for p in selected]
+    index += ["", DATA_NOTE.replace("# Data for the notebooks", "## Data")]
+    (out / "release" / "README.md").write_text("\n".join(index), encoding="utf-8")
+    return released
+
+
+TABLE_START = "<!-- exercises:start (python -m aeutils.classroom table) -->"
+TABLE_END = "<!-- exercises:end -->"
+
+
+def exercise_table(root: Path | None = None) -> str:
+    """The Markdown table of the gradable exercises: notebook, exercise, points, names."""
+    root = Path(root) if root else Path(__file__).resolve().parent.parent
+    lines = [
+        "| Notebook | Exercise | Points | The answer defines |",
+        "| --- | --- | --- | --- |",
+    ]
+    total = 0
+    for path in tables.course_notebooks(root):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if not meta.get("grade") or cell.cell_type != "code":
+                continue
+            number = meta["grade_id"].split("_")[1]
+            found = re.search(r"for _name in \[([^\]]*)\]", cell.source)
+            names = [n.strip().strip('"') for n in found.group(1).split(",")] if found else []
+            defines = ", ".join(f"`{n}`" for n in names)
+            lines.append(f"| {path.stem} | {number} | {meta['points']} | {defines} |")
+            total += meta["points"]
+    lines.append(f"| **all** | | **{total}** | |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m aeutils.classroom", description=__doc__.split("\n\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("release", help="make an nbgrader class folder with student copies")
+    make.add_argument("out", help="the class folder to create (new or empty, or made by this)")
+    make.add_argument("--notebooks", help="comma-separated numbers, e.g. 01,04 (default: all)")
+    make.add_argument("--course-id", default="autoencoders", help="nbgrader's course id")
+    commands.add_parser("table", help="print the table of gradable exercises (TEACHING.md)")
+    args = parser.parse_args(argv)
+    if args.command == "table":
+        print(exercise_table())
+        return 0
+    try:
+        released = release(args.out, args.notebooks, args.course_id)
+    except ClassroomError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(released)} assignment(s) in {Path(args.out).resolve() / 'release'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
