@@ -4,7 +4,8 @@ Keras 3's ``keras.ops`` has no gradient operation: training differentiates throu
 ``fit()``, but a notebook that wants the Jacobian of an encoder with respect to its input
 must ask the backend itself (``tf.GradientTape``, ``jax.jacrev``, ``torch.autograd``). This
 module is the one place where that difference lives, so the notebooks stay backend-neutral.
-Importing it imports Keras.
+Importing it imports Keras. The course's tests run it on TensorFlow, the default backend; the
+JAX and PyTorch branches run when the tests run under those backends.
 
 Introduced in notebook 07 (contractive autoencoder), to check a closed-form Jacobian.
 """
