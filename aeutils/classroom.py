@@ -138,8 +138,15 @@ def _prepare(out: Path) -> None:
     (out / MARKER).write_text("made by python -m aeutils.classroom release\n", encoding="utf-8")
 
 
-def release(out, notebooks: str | None = None, course_id: str = "autoencoders") -> list[Path]:
-    """Make the class folder ``out`` and its student copies; returns the released notebooks."""
+def release(
+    out, notebooks: str | None = None, course_id: str = "autoencoders", refresh: bool = False
+) -> list[Path]:
+    """Make the class folder ``out`` and its student copies; returns the released notebooks.
+
+    ``out`` must be new, empty, or a class folder this command made. An assignment already in
+    it is refused unless ``refresh`` is true, because its source may hold a teacher's edits;
+    with ``refresh`` its source and student copy are made again from the course notebook.
+    """
     root = Path(__file__).resolve().parent.parent
     if not (root / "notebooks").is_dir():
         raise ClassroomError(
@@ -148,6 +155,12 @@ def release(out, notebooks: str | None = None, course_id: str = "autoencoders") 
         )
     out = Path(out).resolve()
     selected = _select(root, notebooks)
+    existing = [p.stem for p in selected if (out / "source" / p.stem).exists()]
+    if existing and not refresh:
+        raise ClassroomError(
+            f"{out} already has the assignment(s) {', '.join(existing)}, whose sources may hold "
+            "your edits; pass --refresh to make them again from the course notebooks"
+        )
     _prepare(out)
     (out / "nbgrader_config.py").write_text(CONFIG.format(course_id=course_id), encoding="utf-8")
     (out / "DATA.md").write_text(DATA_NOTE, encoding="utf-8")
@@ -177,7 +190,8 @@ def release(out, notebooks: str | None = None, course_id: str = "autoencoders") 
         released.append(target)
         print(f"released {target.relative_to(out)}")
     index = ["# Assignments", ""]
-    index += [f"- [{p.stem}]({p.stem}/{p.name})" for p in selected]
+    for folder in sorted(p for p in (out / "release").iterdir() if p.is_dir()):
+        index += [f"- [{folder.name}]({folder.name}/{folder.name}.ipynb)"]
     index += ["", DATA_NOTE.replace("# Data for the notebooks", "## Data")]
     (out / "release" / "README.md").write_text("\n".join(index), encoding="utf-8")
     return released
@@ -220,13 +234,18 @@ def main(argv=None) -> int:
     make.add_argument("out", help="the class folder to create (new or empty, or made by this)")
     make.add_argument("--notebooks", help="comma-separated numbers, e.g. 01,04 (default: all)")
     make.add_argument("--course-id", default="autoencoders", help="nbgrader's course id")
+    make.add_argument(
+        "--refresh",
+        action="store_true",
+        help="make assignments already in OUT again (edits to their sources are lost)",
+    )
     commands.add_parser("table", help="print the table of gradable exercises (TEACHING.md)")
     args = parser.parse_args(argv)
     if args.command == "table":
         print(exercise_table())
         return 0
     try:
-        released = release(args.out, args.notebooks, args.course_id)
+        released = release(args.out, args.notebooks, args.course_id, args.refresh)
     except ClassroomError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

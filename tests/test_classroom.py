@@ -146,6 +146,19 @@ def test_release_refuses_a_folder_it_did_not_make(tmp_path):
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "a teacher's file"
 
 
+def test_release_keeps_an_assignment_it_made_unless_asked_to_refresh(tmp_path):
+    out = tmp_path / "class"
+    classroom.release(out, "01")
+    source = out / "source" / NOTEBOOKS[0].stem / NOTEBOOKS[0].name
+    source.write_text(source.read_text(encoding="utf-8") + " ", encoding="utf-8")  # an edit
+    edited = source.read_text(encoding="utf-8")
+    with pytest.raises(classroom.ClassroomError, match="--refresh"):
+        classroom.release(out, "01")
+    assert source.read_text(encoding="utf-8") == edited
+    classroom.release(out, "01", refresh=True)
+    assert source.read_text(encoding="utf-8") != edited
+
+
 def test_release_refuses_an_unknown_notebook(tmp_path):
     with pytest.raises(classroom.ClassroomError, match="no notebook numbered 99"):
         classroom.release(tmp_path / "class", "01,99")
