@@ -128,6 +128,24 @@ def _drop_discussion(text: str) -> str:
     return text[match.start() :] if match else ""
 
 
+def run_nbgrader(args: list[str], cwd, **env) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the class folder ``cwd`` with this Python; output captured.
+
+    The interpreter's own bin folder goes first on PATH, because nbgrader calls ``alembic``
+    (its database migrations) as a command, which a virtualenv not activated would not find.
+    ``env`` adds environment variables, e.g. ``AEUTILS_QUICK="1"`` for autograding.
+    """
+    full_env = dict(os.environ, **env)
+    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+    )
+
+
 def _prepare(out: Path) -> None:
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise ClassroomError(
@@ -164,8 +182,7 @@ def release(
     _prepare(out)
     (out / "nbgrader_config.py").write_text(CONFIG.format(course_id=course_id), encoding="utf-8")
     (out / "DATA.md").write_text(DATA_NOTE, encoding="utf-8")
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    stems = {p.stem for p in selected}
     released = []
     for path in selected:
         assignment = path.stem
@@ -173,15 +190,9 @@ def release(
         if source.exists():
             shutil.rmtree(source)
         source.mkdir(parents=True)
-        nb = student_source(nbformat.read(path, as_version=4), {p.stem for p in selected})
+        nb = student_source(nbformat.read(path, as_version=4), stems)
         nbformat.write(nb, source / path.name)
-        result = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-            cwd=out,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        result = run_nbgrader(["generate_assignment", assignment, "--force"], out)
         target = out / "release" / assignment / path.name
         if result.returncode != 0 or not target.is_file():
             raise ClassroomError(

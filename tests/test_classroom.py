@@ -2,11 +2,8 @@
 
 import ast
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -195,15 +192,7 @@ def test_release_then_autograde(tmp_path):
         target = out / "submitted" / student / stem
         target.mkdir(parents=True)
         shutil.copy(notebook, target / notebook.name)
-    env = dict(os.environ, AEUTILS_QUICK="1")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "autograde", stem, "--force"],
-        cwd=out,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = classroom.run_nbgrader(["autograde", stem, "--force"], out, AEUTILS_QUICK="1")
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
