@@ -27,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import config
 from .tools import tables
 
 MARKER = ".aeutils-classroom"
@@ -165,12 +166,10 @@ def release(
     it is refused unless ``refresh`` is true, because its source may hold a teacher's edits;
     with ``refresh`` its source and student copy are made again from the course notebook.
     """
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "notebooks").is_dir():
-        raise ClassroomError(
-            "aeutils.classroom needs a checkout of the course (the notebooks/ folder beside "
-            f"aeutils/), and {root} is not one"
-        )
+    try:
+        root = config.repo_root()
+    except RuntimeError as err:  # installed outside a checkout: no notebooks to release
+        raise ClassroomError(str(err)) from err
     out = Path(out).resolve()
     selected = _select(root, notebooks)
     existing = [p.stem for p in selected if (out / "source" / p.stem).exists()]
@@ -214,7 +213,7 @@ TABLE_END = "<!-- exercises:end -->"
 
 def exercise_table(root: Path | None = None) -> str:
     """The Markdown table of the gradable exercises: notebook, exercise, points, names."""
-    root = Path(root) if root else Path(__file__).resolve().parent.parent
+    root = Path(root) if root else config.repo_root()
     lines = [
         "| Notebook | Exercise | Points | The answer defines |",
         "| --- | --- | --- | --- |",
