@@ -8,6 +8,9 @@ Two environment variables steer every notebook:
 - ``AEUTILS_RECORD=1`` lets a full-mode run write ``results/*.json`` and ``images/*.png``
   (``python -m aeutils.tools.reproduce`` sets it). Without it a run shows and checks its numbers
   but writes nothing, so a learner's "Run all" never rewrites the committed record.
+- ``AEUTILS_OUTPUT_DIR=/some/folder`` sends recorded outputs to ``results/`` and ``images/``
+  under that folder instead of the checkout. It is how a recording run works where aeutils was
+  installed without a checkout (``pip install`` from a URL or a wheel, as on Colab).
 
 Introduced in notebook 01.
 """
@@ -24,6 +27,9 @@ QUICK_ENV = "AEUTILS_QUICK"
 
 RECORD_ENV = "AEUTILS_RECORD"
 """Name of the environment variable that lets a full-mode run write results and figures."""
+
+OUTPUT_ENV = "AEUTILS_OUTPUT_DIR"
+"""Name of the environment variable that chooses where recorded outputs go."""
 
 QUICK_EPOCHS = 2
 """Default number of epochs in quick mode."""
@@ -118,9 +124,26 @@ def repo_root() -> Path:
         raise RuntimeError(
             f"aeutils is installed at {Path(__file__).resolve().parent}, which is not inside a "
             "checkout of the course (no notebooks/ folder beside it). Install it from the "
-            "checkout with `python -m pip install -r requirements.txt` (which uses `-e .`)."
+            "checkout with `python -m pip install -r requirements.txt` (which uses `-e .`), "
+            f"or set {OUTPUT_ENV} to a folder for the recorded results and figures."
         )
     return root
+
+
+def output_root() -> Path:
+    """The folder under which a recording run writes ``results/`` and ``images/``.
+
+    ``AEUTILS_OUTPUT_DIR`` when it is set (created if missing; an existing file there is an
+    error), else the checkout (``repo_root``, which raises RuntimeError outside one).
+    """
+    chosen = os.environ.get(OUTPUT_ENV, "").strip()
+    if not chosen:
+        return repo_root()
+    folder = Path(chosen).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{OUTPUT_ENV}={chosen!r} is a file, not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def output_dir(kind: str) -> Path | None:
@@ -128,12 +151,13 @@ def output_dir(kind: str) -> Path | None:
 
     Returns None unless this run records (see ``is_recording``): quick runs (CI) and plain
     full-mode runs in Jupyter never write into ``results/`` or ``images/``, so they cannot
-    change the committed numbers and figures.
+    change the committed numbers and figures. When it records, the folder is under
+    ``output_root()``: the checkout, or ``AEUTILS_OUTPUT_DIR``.
     """
     if kind not in ("results", "images"):
         raise ValueError(f"kind must be 'results' or 'images', got {kind!r}")
     if not is_recording():
         return None
-    folder = repo_root() / kind
+    folder = output_root() / kind
     folder.mkdir(exist_ok=True)
     return folder

@@ -272,7 +272,7 @@ def atomic_write_text(path, text: str) -> None:
 
 def save(record: dict) -> Path:
     """Write ``record`` to ``results/<record["notebook"]>.json`` (indented JSON, atomically)."""
-    folder = config.repo_root() / "results"
+    folder = config.output_root() / "results"
     folder.mkdir(exist_ok=True)
     path = folder / f"{record['notebook']}.json"
     atomic_write_text(path, json.dumps(record, indent=2) + "\n")

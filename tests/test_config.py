@@ -71,6 +71,7 @@ def test_full_mode_writes_only_when_recording(monkeypatch, tmp_path):
     monkeypatch.setenv(config.QUICK_ENV, "0")
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     monkeypatch.delenv(config.RECORD_ENV, raising=False)
+    monkeypatch.delenv(config.OUTPUT_ENV, raising=False)
     assert config.output_dir("results") is None and not (tmp_path / "results").exists()
     monkeypatch.setenv(config.RECORD_ENV, "1")
     assert config.output_dir("results") == tmp_path / "results"
@@ -85,3 +86,33 @@ def test_full_mode_writes_only_when_recording(monkeypatch, tmp_path):
 def test_repo_root_is_the_checkout():
     root = config.repo_root()
     assert (root / "notebooks").is_dir() and (root / "aeutils" / "config.py").is_file()
+
+
+def test_output_dir_env_sends_recorded_outputs_elsewhere(monkeypatch, tmp_path):
+    checkout = tmp_path / "checkout"
+    monkeypatch.setattr(config, "repo_root", lambda: checkout)
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    monkeypatch.setenv(config.RECORD_ENV, "1")
+    monkeypatch.setenv(config.OUTPUT_ENV, str(tmp_path / "mine"))
+    assert config.output_dir("images") == tmp_path / "mine" / "images"
+    assert (tmp_path / "mine" / "images").is_dir() and not checkout.exists()
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.setenv(config.OUTPUT_ENV, str(tmp_path / "a_file"))
+    with pytest.raises(ValueError, match="is a file"):
+        config.output_dir("results")
+
+
+def test_outside_a_checkout_only_a_recording_run_needs_a_folder(monkeypatch, tmp_path):
+    # aeutils as pip installs it from a wheel: no notebooks/ beside the package
+    monkeypatch.setattr(
+        config, "__file__", str(tmp_path / "site-packages" / "aeutils" / "config.py")
+    )
+    monkeypatch.delenv(config.OUTPUT_ENV, raising=False)
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    monkeypatch.delenv(config.RECORD_ENV, raising=False)
+    assert config.output_dir("images") is None  # full mode shows and checks, writes nothing
+    monkeypatch.setenv(config.RECORD_ENV, "1")
+    with pytest.raises(RuntimeError, match=config.OUTPUT_ENV):
+        config.output_dir("images")
+    monkeypatch.setenv(config.OUTPUT_ENV, str(tmp_path / "out"))
+    assert config.output_dir("results") == tmp_path / "out" / "results"
