@@ -41,7 +41,10 @@ def settings(root: Path) -> dict:
     An empty repository means "not configured". Raises ValueError for a URL that is not a
     GitHub repository's (Colab opens notebooks from GitHub).
     """
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError as err:  # Python 3.10
+        raise RuntimeError("aeutils.tools.colab needs Python 3.11 or later (tomllib)") from err
 
     with open(root / "pyproject.toml", "rb") as f:
         table = tomllib.load(f).get("tool", {}).get("aeutils", {})

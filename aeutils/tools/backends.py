@@ -1,0 +1,209 @@
+"""Seconds per epoch of the course's models on each Keras backend, side by side in one run.
+
+    python -m aeutils.tools.backends                       # tensorflow, jax, torch if installed
+    python -m aeutils.tools.backends --backends tensorflow,jax --rounds 3
+    python -m aeutils.tools.backends --record              # also write results/backends.json
+                                                           # and the README's backends table
+
+A benchmark, not a test: nothing asserts on a time. Each measurement runs in a fresh Python
+process with ``KERAS_BACKEND`` set (a process can hold one backend only) and trains three
+models on the same MNIST images: notebook 01's dense 784-32-784 model (batch 256), notebook
+04's convolutional model and notebook 05's denoising model (batch 128). It reports the median
+time of the epochs after the first, which also pays for tracing and compiling. The backends
+take turns within each round, so a machine that slows down mid-run slows all of them alike;
+compare the ratios, which travel between machines better than the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from .. import config, results
+
+MODELS = ("dense (01)", "conv (04)", "denoising (05)")
+README_START = "<!-- backends:start (python -m aeutils.tools.backends --record) -->"
+README_END = "<!-- backends:end -->"
+_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+_WORKER = r"""
+import json, os, sys, time
+import numpy as np
+import keras
+from keras import layers
+from aeutils import data
+
+images, epochs = int(sys.argv[1]), int(sys.argv[2])
+(x, _), _ = data.load_mnist(train_limit=images)
+flat = x.reshape(-1, 784)
+noisy = np.clip(x + 0.5 * np.random.default_rng(0).normal(size=x.shape), 0, 1).astype("float32")
+
+
+def dense():
+    i = keras.Input((784,))
+    code = layers.Dense(32, activation="relu")(i)
+    return keras.Model(i, layers.Dense(784, activation="sigmoid")(code))
+
+
+def conv(filters, layout):
+    i = keras.Input((28, 28, 1))
+    h = i
+    for f in filters:
+        h = layers.Conv2D(f, 3, activation="relu", padding="same")(h)
+        h = layers.MaxPooling2D(2, padding="same")(h)
+    for f, pad in layout:
+        h = layers.UpSampling2D(2)(layers.Conv2D(f, 3, activation="relu", padding=pad)(h))
+    return keras.Model(i, layers.Conv2D(1, 3, activation="sigmoid", padding="same")(h))
+
+
+class Timer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+runs = {
+    "dense (01)": (dense(), flat, flat, 256),
+    "conv (04)": (conv([16, 8, 8], [(8, "same"), (8, "same"), (16, "valid")]), x, x, 128),
+    "denoising (05)": (conv([32, 32], [(32, "same"), (32, "same")]), noisy, x, 128),
+}
+out = {}
+for name, (model, inputs, targets, batch) in runs.items():
+    keras.utils.set_random_seed(0)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    timer = Timer()
+    model.fit(inputs, targets, epochs=epochs, batch_size=batch, verbose=0, callbacks=[timer])
+    out[name] = timer.seconds
+found = {"backend": keras.backend.backend(), "keras": keras.__version__, "epochs": out}
+print("RESULT " + json.dumps(found))
+"""
+
+
+def available() -> list[str]:
+    return [b for b, module in _MODULES.items() if importlib.util.find_spec(module) is not None]
+
+
+def measure(backend: str, images: int, epochs: int) -> dict:
+    """Train the three models in a fresh process on ``backend``; per-epoch seconds per model."""
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop(config.QUICK_ENV, None)
+    run = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(images), str(epochs)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    if run.returncode != 0 or not lines:
+        raise RuntimeError(f"the {backend} run failed:\n{run.stderr[-3000:]}")
+    found = json.loads(lines[-1][len("RESULT ") :])
+    if found["backend"] != backend:
+        raise RuntimeError(f"asked for {backend}, Keras ran {found['backend']}")
+    return found
+
+
+def table(record: dict) -> str:
+    backends = list(record["seconds_per_epoch"])
+    base = record["seconds_per_epoch"]["tensorflow"] if "tensorflow" in backends else None
+    head = "| model | " + " | ".join(backends) + " |"
+    rows = [head, "|" + " --- |" * (len(backends) + 1)]
+    for model in MODELS:
+        cells = []
+        for b in backends:
+            s = record["seconds_per_epoch"][b][model]
+            ratio = f" ({s / base[model]:.2f}×)" if base and b != "tensorflow" else ""
+            cells.append(f"{s:.2f} s{ratio}")
+        rows.append(f"| {model} | " + " | ".join(cells) + " |")
+    env = record["environment"]
+    rows.append("")
+    rows.append(
+        f"Seconds per epoch on {record['images']} training images (median of epochs 2–"
+        f"{record['epochs']}, {record['rounds']} round(s), backends taking turns), ratios to "
+        f"TensorFlow in brackets; {env.get('device', '')}, {record['when']}, Keras "
+        f"{record['keras']}, " + ", ".join(f"{k} {v}" for k, v in record["versions"].items()) + "."
+    )
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default=None, help="comma-separated (default: installed)")
+    parser.add_argument("--images", type=int, default=10_000, help="training images per epoch")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per model (at least 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="turns per backend")
+    parser.add_argument("--record", action="store_true", help="write results/ and the README")
+    args = parser.parse_args(argv)
+    backends = args.backends.split(",") if args.backends else available()
+    unknown = [b for b in backends if b not in _MODULES]
+    if unknown:
+        parser.error(f"unknown backend(s) {unknown}; choose from {list(_MODULES)}")
+    missing = [b for b in backends if importlib.util.find_spec(_MODULES[b]) is None]
+    if missing:
+        parser.error(f"not installed: {missing} (pip install jax / torch first)")
+    if args.epochs < 2 or args.rounds < 1 or args.images < 256:
+        parser.error("need --epochs >= 2, --rounds >= 1 and --images >= 256")
+
+    samples = {b: {m: [] for m in MODELS} for b in backends}
+    keras_version = ""
+    for r in range(args.rounds):
+        for b in backends:
+            start = time.perf_counter()
+            found = measure(b, args.images, args.epochs)
+            keras_version = found["keras"]
+            for m in MODELS:
+                samples[b][m].extend(found["epochs"][m][1:])  # the first epoch also compiles
+            print(f"round {r + 1}: {b:10s} {time.perf_counter() - start:6.1f} s", flush=True)
+    env = {"device": results.device(), "python": sys.version.split()[0]}
+    record = {
+        "images": args.images,
+        "epochs": args.epochs,
+        "rounds": args.rounds,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "keras": keras_version,
+        "versions": {b: _version(_MODULES[b]) for b in backends},
+        "environment": env,
+        "seconds_per_epoch": {
+            b: {m: statistics.median(samples[b][m]) for m in MODELS} for b in backends
+        },
+    }
+    text = table(record)
+    print("\n" + text)
+    if args.record:
+        root = config.repo_root()
+        results.atomic_write_text(
+            root / "results" / "backends.json", json.dumps(record, indent=2) + "\n"
+        )
+        readme = (root / "README.md").read_text(encoding="utf-8")
+        start, end = readme.find(README_START), readme.find(README_END)
+        if start < 0 or end < start:
+            raise SystemExit(f"README.md needs the markers {README_START!r} and {README_END!r}")
+        block = f"{README_START}\n{text}\n{README_END}"
+        results.atomic_write_text(
+            root / "README.md", readme[:start] + block + readme[end + len(README_END) :]
+        )
+        print("recorded: results/backends.json and README.md's backends table")
+    return 0
+
+
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
