@@ -7,12 +7,14 @@
     python -m aeutils.tools.reproduce --table         # results/*.json -> the generated tables
 
 Each notebook runs in a fresh kernel through papermill, which shows each notebook's cells
-as they run and writes the executed copy to ``--out`` (default ``executed/``, ignored by
-git), never over the source; a failing copy keeps its outputs up to the failure. A full run
-sets AEUTILS_RECORD=1, so the notebooks write results/*.json and images/; the README's
-tables are then regenerated. A failure is reported as "NN_name failed in code cell K of N:
-reason" and stops the run unless ``--keep-going``; a failed notebook's results file is put
-back as it was, so its numbers never reach the tables.
+as they run and writes the executed copy to ``--out``, never over the source; a failing copy
+keeps its outputs up to the failure. A full run sets AEUTILS_RECORD=1, so the notebooks write
+results/*.json and images/, and its executed copies go to ``executed/``, which is committed so
+that readers see every output and figure on GitHub without running anything; the README's
+tables are then regenerated. A quick run's copies go to ``logs/executed-quick/`` (ignored), so
+a smoke test never replaces the published full-mode copies. A failure is reported as
+"NN_name failed in code cell K of N: reason" and stops the run unless ``--keep-going``; a
+failed notebook's results file is put back as it was, so its numbers never reach the tables.
 
 With ``--jobs N`` up to N notebooks run at once, each in its own kernel, the longest (by
 the time recorded in its results file) first. On a small CPU this finishes the course
@@ -255,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=int, default=None, help="seconds allowed per cell (default: no limit)"
     )
-    parser.add_argument("--out", default=None, help="folder for executed copies (executed/)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for executed copies (full mode: executed/; quick: logs/executed-quick/)",
+    )
     parser.add_argument(
         "--keep-going", action="store_true", help="run the remaining notebooks after a failure"
     )
@@ -288,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ[config.RECORD_ENV] = "0" if quick else "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernels' C++ start-up chatter
 
-    out_dir = Path(args.out) if args.out else root / "executed"
+    default_out = root / "logs" / "executed-quick" if quick else root / "executed"
+    out_dir = Path(args.out) if args.out else default_out
     if out_dir.exists() and not out_dir.is_dir():
         parser.error(f"--out {out_dir} is a file: name a folder for the executed copies")
     if out_dir.resolve() == (root / "notebooks").resolve():
