@@ -26,6 +26,7 @@ import sys
 import time
 
 from .. import config, results
+from . import tables
 
 MODELS = ("dense (01)", "conv (04)", "denoising (05)")
 README_START = "<!-- backends:start (python -m aeutils.tools.backends --record) -->"
@@ -185,13 +186,11 @@ def main(argv=None) -> int:
             root / "results" / "backends.json", json.dumps(record, indent=2) + "\n"
         )
         readme = (root / "README.md").read_text(encoding="utf-8")
-        start, end = readme.find(README_START), readme.find(README_END)
-        if start < 0 or end < start:
-            raise SystemExit(f"README.md needs the markers {README_START!r} and {README_END!r}")
-        block = f"{README_START}\n{text}\n{README_END}"
-        results.atomic_write_text(
-            root / "README.md", readme[:start] + block + readme[end + len(README_END) :]
-        )
+        try:
+            updated = tables.replace_block(readme, README_START, README_END, text)
+        except ValueError as err:
+            raise SystemExit(str(err)) from err
+        results.atomic_write_text(root / "README.md", updated)
         print("recorded: results/backends.json and README.md's backends table")
     return 0
 

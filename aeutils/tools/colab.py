@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from .. import config
+from . import tables
 
 CELL_TAG = "colab"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -126,7 +127,7 @@ def sync_notebook(path: Path, conf: dict, write: bool) -> bool:
     return after != before
 
 
-def readme_block(conf: dict, notebooks: list[Path]) -> str:
+def readme_body(conf: dict, notebooks: list[Path]) -> str:
     if not conf["repository"]:
         body = (
             "**Colab badges:** none yet. They, and each notebook's one-cell install of aeutils "
@@ -137,19 +138,16 @@ def readme_block(conf: dict, notebooks: list[Path]) -> str:
     else:
         rows = [f"| [{p.stem}](notebooks/{p.name}) | {badge(conf, p.name)} |" for p in notebooks]
         body = "\n".join(["| Notebook | Colab |", "| --- | --- |", *rows])
-    return f"{README_START}\n{body}\n{README_END}"
+    return body
 
 
 def sync(root: Path, write: bool = True) -> list[str]:
     """Bring every notebook and the README in step; return the names that were out of step."""
     conf = settings(root)
-    notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = tables.course_notebooks(root)
     stale = [p.name for p in notebooks if sync_notebook(p, conf, write)]
     readme = (root / "README.md").read_text(encoding="utf-8")
-    start, end = readme.find(README_START), readme.find(README_END)
-    if start < 0 or end < start:
-        raise ValueError(f"README.md needs the markers {README_START!r} and {README_END!r}")
-    updated = readme[:start] + readme_block(conf, notebooks) + readme[end + len(README_END) :]
+    updated = tables.replace_block(readme, README_START, README_END, readme_body(conf, notebooks))
     if updated != readme:
         stale.append("README.md")
         if write:

@@ -227,6 +227,19 @@ _BLOCKS = {  # README section -> (start marker, end marker, renderer)
 }
 
 
+def replace_block(text: str, start: str, end: str, body: str) -> str:
+    """``text`` with what lies between the markers ``start`` and ``end`` replaced by ``body``.
+
+    Raises ValueError naming the markers when either is missing. The README's generated blocks
+    (results, times, backends, Colab badges) are all written through this.
+    """
+    if start not in text or end not in text.split(start, 1)[1]:
+        raise ValueError(f"README.md lacks the markers {start!r} and {end!r}")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def update_readme(root: Path) -> bool:
     """Replace the README's results and times tables (between their markers).
 
@@ -240,11 +253,10 @@ def update_readme(root: Path) -> bool:
     readme = root / "README.md"
     text = original = readme.read_text(encoding="utf-8")
     for start, end, render in _BLOCKS.values():
-        if start not in text or end not in text:
-            raise SystemExit(f"README.md lacks the markers {start!r} and {end!r}")
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        text = f"{head}{start}\n{render(root)}\n{end}{tail}"
+        try:
+            text = replace_block(text, start, end, render(root))
+        except ValueError as err:
+            raise SystemExit(str(err)) from err
     if text != original:
         results.atomic_write_text(readme, text)
     return text != original
