@@ -69,7 +69,7 @@ def jacobian(fn, x) -> np.ndarray:
     elif backend == "torch":
         import torch
 
-        xt = torch.as_tensor(x, device=keras.backend.get_device() or "cpu")
+        xt = keras.ops.convert_to_tensor(x)  # a torch tensor on the device Keras uses
         _check_output(fn(xt), x)
         rows = [torch.autograd.functional.jacobian(lambda r: fn(r[None])[0], r) for r in xt]
         result = torch.stack(rows)

@@ -14,7 +14,8 @@ def test_jacobian_of_a_sigmoid_layer_matches_its_closed_form():
     x = rng.normal(size=(4, 5)).astype(np.float32)
 
     def layer(v):
-        return keras.ops.sigmoid(keras.ops.matmul(v, w) + b)
+        # ops.add, not `+ b`: on torch, a tensor plus a NumPy array is left to NumPy (no autograd)
+        return keras.ops.sigmoid(keras.ops.add(keras.ops.matmul(v, w), b))
 
     jac = autodiff.jacobian(layer, x)
     h = 1 / (1 + np.exp(-(x @ w + b)))

@@ -1,0 +1,174 @@
+"""Run every notebook in quick mode on each Keras backend, and record which pass and how long.
+
+    python -m aeutils.tools.suites --backends torch             # one backend, all notebooks
+    python -m aeutils.tools.suites --backends jax,torch --record
+    python -m aeutils.tools.suites --backends torch --only 06 --record   # update one row
+
+Each notebook runs in a fresh kernel (papermill, through ``aeutils.tools.reproduce``) with
+``KERAS_BACKEND`` and ``AEUTILS_QUICK=1`` set, one notebook at a time and one backend after
+the other, so that no run shares the machine with another. A quick run checks what each
+notebook teaches with its quick-mode thresholds, so "passed" means every assertion held on
+that backend. ``--record`` merges the outcome into ``results/suites.json`` (a notebook not
+run keeps its earlier entry) and writes the README's table from it; the executed copies go to
+``logs/executed-quick/<backend>/`` (ignored). A wall time is a measurement of one machine at
+one moment, never a test: the table says which machine and when.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from .. import config, results
+from . import reproduce, tables
+
+SUITES_FILE = "suites.json"
+README_START = "<!-- suites:start (python -m aeutils.tools.suites --record) -->"
+README_END = "<!-- suites:end -->"
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "?"
+
+
+def run_backend(backend: str, paths: list[Path], out_dir: Path, timeout: int | None) -> dict:
+    """Run ``paths`` in quick mode on ``backend``; each stem -> {"seconds"} or {"failed"}."""
+    saved = {k: os.environ.get(k) for k in ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV)}
+    os.environ.update({"KERAS_BACKEND": backend, config.QUICK_ENV: "1", config.RECORD_ENV: "0"})
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        times, failures = reproduce.run_many(
+            paths, out_dir, timeout=timeout, keep_going=True, bars=sys.stderr.isatty()
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    outcome = {stem: {"seconds": round(seconds, 1)} for stem, seconds in times.items()}
+    for message in failures:
+        stem = message.split(".ipynb", 1)[0]
+        reason = message.split(" failed ", 1)[-1].split("\n", 1)[0]
+        outcome[stem] = {"failed": reason}
+    return outcome
+
+
+def merge(record: dict, backend: str, outcome: dict, when: str) -> dict:
+    """``record`` with ``backend``'s notebooks updated from ``outcome`` (others kept)."""
+    entry = record.setdefault("backends", {}).setdefault(backend, {"notebooks": {}})
+    entry["notebooks"].update(outcome)
+    entry["notebooks"] = dict(sorted(entry["notebooks"].items()))
+    entry["version"] = _version(BACKENDS[backend])
+    entry["when"] = when
+    entry["device"] = results.device()
+    entry["keras"] = _version("keras")
+    return record
+
+
+def table(record: dict) -> str:
+    """The README's table: one row per notebook, one column per backend."""
+    backends = [b for b in BACKENDS if b in record.get("backends", {})]
+    stems = sorted({s for b in backends for s in record["backends"][b]["notebooks"]})
+    rows = [
+        "| notebook | " + " | ".join(backends) + " |",
+        "|" + " --- |" * (len(backends) + 1),
+    ]
+    for stem in stems:
+        cells = []
+        for b in backends:
+            found = record["backends"][b]["notebooks"].get(stem)
+            if found is None:
+                cells.append("not run")
+            elif "failed" in found:
+                cell = re.search(r"code cell \d+ of \d+", found["failed"])
+                cells.append("**failed**" + (f" in {cell.group(0)}" if cell else ""))
+            else:
+                cells.append(f"passed, {tables.format_seconds(found['seconds'])}")
+        rows.append(f"| {stem} | " + " | ".join(cells) + " |")
+    passed = {
+        b: sum("seconds" in v for v in record["backends"][b]["notebooks"].values())
+        for b in backends
+    }
+    rows.append("")
+    rows.append(
+        "Quick mode, one notebook at a time; wall time of each whole notebook. "
+        + "; ".join(
+            f"{b} {record['backends'][b]['version']}: {passed[b]} of "
+            f"{len(record['backends'][b]['notebooks'])} passed, "
+            f"finished {record['backends'][b]['when']}, {record['backends'][b]['device']}"
+            for b in backends
+        )
+        + "."
+    )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m aeutils.tools.suites",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--backends", required=True, help="comma-separated, e.g. jax,torch")
+    parser.add_argument("--only", help="comma-separated notebook numbers, e.g. 06,07")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
+    parser.add_argument(
+        "--record", action="store_true", help="write results/suites.json and the README's table"
+    )
+    args = parser.parse_args(argv)
+    backends = args.backends.split(",")
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        parser.error(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    missing = [b for b in backends if importlib.util.find_spec(BACKENDS[b]) is None]
+    if missing:
+        parser.error(f"not installed: {missing}")
+    if args.timeout is not None and args.timeout < 1:
+        parser.error("--timeout must be a positive number of seconds")
+    root = config.repo_root()
+    try:
+        paths = reproduce.notebooks(root, args.only)
+    except (SystemExit, ValueError) as err:
+        parser.error(str(err))
+    path = root / "results" / SUITES_FILE
+    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    any_failed = False
+    for backend in backends:
+        print(f"{backend}: {len(paths)} notebook(s), quick mode", flush=True)
+        outcome = run_backend(
+            backend, paths, root / "logs" / "executed-quick" / backend, args.timeout
+        )
+        any_failed |= any("failed" in v for v in outcome.values())
+        record = merge(record, backend, outcome, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    text = table(record)
+    print("\n" + text)
+    if args.record:
+        results.atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+        readme = root / "README.md"
+        try:
+            updated = tables.replace_block(
+                readme.read_text(encoding="utf-8"), README_START, README_END, text
+            )
+        except ValueError as err:
+            raise SystemExit(str(err)) from err
+        results.atomic_write_text(readme, updated)
+        print(f"recorded: results/{SUITES_FILE} and README.md's suites table")
+    return 1 if any_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""aeutils.tools.suites: the README's per-backend table is the recorded one, and its pieces work.
+
+The suites themselves are not run here (they take most of an hour on three backends); these
+tests check the record, the merging, the table and the failure parsing on small inputs.
+"""
+
+import json
+import os
+
+import pytest
+
+from aeutils import config
+from aeutils.tools import reproduce, suites
+
+ROOT = config.repo_root()
+
+
+def test_the_readme_table_is_the_recorded_one_and_covers_every_notebook():
+    record = json.loads((ROOT / "results" / suites.SUITES_FILE).read_text(encoding="utf-8"))
+    stems = {p.stem for p in reproduce.notebooks(ROOT)}
+    assert set(record["backends"]) == set(suites.BACKENDS)
+    for backend, entry in record["backends"].items():
+        assert set(entry["notebooks"]) == stems, (backend, stems ^ set(entry["notebooks"]))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{suites.README_START}\n{suites.table(record)}\n{suites.README_END}" in readme
+
+
+def test_merge_updates_one_backend_and_keeps_the_other_entries():
+    record = {
+        "backends": {"jax": {"notebooks": {"01_a": {"seconds": 5.0}, "02_b": {"seconds": 7.0}}}}
+    }
+    merged = suites.merge(record, "jax", {"02_b": {"failed": "in code cell 3 of 9: boom"}}, "now")
+    notebooks = merged["backends"]["jax"]["notebooks"]
+    assert notebooks == {"01_a": {"seconds": 5.0}, "02_b": {"failed": "in code cell 3 of 9: boom"}}
+    assert merged["backends"]["jax"]["when"] == "now"
+
+
+def test_the_table_shows_passes_failures_and_notebooks_not_run():
+    record = {"backends": {}}
+    suites.merge(record, "tensorflow", {"01_a": {"seconds": 65.0}, "02_b": {"seconds": 3.0}}, "t")
+    suites.merge(record, "torch", {"01_a": {"failed": "in code cell 3 of 9 (`x: y`): boom"}}, "t")
+    text = suites.table(record)
+    assert "| 01_a | passed, 1:05 | **failed** in code cell 3 of 9 |" in text
+    assert "| 02_b | passed, 0:03 | not run |" in text
+    assert "tensorflow" in text.splitlines()[0] and "2 of 2 passed" in text
+    assert "0 of 1 passed" in text
+
+
+def test_a_failure_is_recorded_with_its_cell_and_the_environment_is_put_back(monkeypatch, tmp_path):
+    def fake_run_many(paths, out_dir, **kwargs):
+        assert os.environ["KERAS_BACKEND"] == "jax" and os.environ[config.QUICK_ENV] == "1"
+        assert os.environ[config.RECORD_ENV] == "0"
+        message = "02_b.ipynb failed in code cell 4 of 7 (`assert x`): AssertionError: 0.3"
+        return {"01_a": 12.34}, [message + "\n  the executed copy, with the traceback, is X"]
+
+    monkeypatch.setattr(reproduce, "run_many", fake_run_many)
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    monkeypatch.delenv(config.QUICK_ENV, raising=False)
+    outcome = suites.run_backend("jax", [], tmp_path / "out", None)
+    assert outcome == {
+        "01_a": {"seconds": 12.3},
+        "02_b": {"failed": "in code cell 4 of 7 (`assert x`): AssertionError: 0.3"},
+    }
+    assert os.environ["KERAS_BACKEND"] == "tensorflow" and config.QUICK_ENV not in os.environ
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--backends", "tensorflow,mxnet"],
+        ["--backends", "jax", "--only", "99"],
+        ["--backends", "jax", "--timeout", "0"],
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_runs(argv, capsys):
+    with pytest.raises(SystemExit):
+        suites.main(argv)
+    assert "error" in capsys.readouterr().err
