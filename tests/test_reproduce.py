@@ -87,9 +87,18 @@ def test_course_runs_are_kept_per_device_and_jobs(tmp_path, monkeypatch):
     runs = json.loads((tmp_path / "results" / "course.json").read_text())["runs"]
     assert [(r["jobs"], r["wall_seconds"]) for r in runs] == [(1, 240.5), (2, 210.0)]
     table = tables.render_times(tmp_path).splitlines()
-    assert table[0] == ("| Notebook | CPU, one notebook at a time | CPU, 2 notebooks at a time |")
+    today = runs[0]["date"][:10]
+    assert table[0] == (
+        f"| Notebook | CPU, one notebook at a time, {today} | CPU, 2 notebooks at a time, {today} |"
+    )
     assert table[2] == "| 01_a | 1:02 (26%) | 1:30 (31%) |"
     assert table[-1] == "| **whole course, wall clock** | **4:00** | **3:30** |"
+    # A notebook added since: each run says it covered only part of today's course.
+    (tmp_path / "notebooks").mkdir()
+    for stem in ("01_a", "02_b", "03_c"):
+        (tmp_path / "notebooks" / f"{stem}.ipynb").write_text("{}")
+    header = tables.render_times(tmp_path).splitlines()[0]
+    assert header.count(f"{today}, 2 of the 3 notebooks") == 2, header
 
 
 def test_no_course_run_yet(tmp_path):

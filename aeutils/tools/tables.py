@@ -189,15 +189,24 @@ def record_course(root: Path, times: dict[str, float], wall: float, jobs: int) -
 
 
 def render_times(root: Path) -> str:
-    """The Markdown table of whole-course full runs from ``results/course.json``."""
+    """The Markdown table of whole-course full runs from ``results/course.json``.
+
+    Each column names the run's device, notebooks at a time and date, and how many of the
+    course's notebooks it covered when that is fewer than the course has now.
+    """
     runs = _course_runs(root)
     if not runs:
         return "No full run of the whole course has been recorded yet."
-    labels = [
-        f"{r['device']}, {'one notebook' if r['jobs'] == 1 else str(r['jobs']) + ' notebooks'}"
-        " at a time"
-        for r in runs
-    ]
+    course = len(course_notebooks(root))
+
+    def label(r: dict) -> str:
+        at_once = "one notebook" if r["jobs"] == 1 else f"{r['jobs']} notebooks"
+        text = f"{r['device']}, {at_once} at a time, {r['date'][:10]}"
+        if len(r["notebooks"]) < course:  # recorded before the course had all its notebooks
+            text += f", {len(r['notebooks'])} of the {course} notebooks"
+        return text
+
+    labels = [label(r) for r in runs]
     lines = [
         "| Notebook | " + " | ".join(labels) + " |",
         "| --- |" + " --- |" * len(runs),
