@@ -79,10 +79,15 @@ def merge(record: dict, backend: str, outcome: dict, when: str) -> dict:
     return record
 
 
-def table(record: dict) -> str:
-    """The README's table: one row per notebook, one column per backend."""
+def table(record: dict, stems: list[str] | None = None) -> str:
+    """The README's table: one row per notebook, one column per backend.
+
+    ``stems`` are the rows (the course's notebooks: one never run on a backend shows "not
+    run" there); by default, every notebook in the record.
+    """
     backends = [b for b in BACKENDS if b in record.get("backends", {})]
-    stems = sorted({s for b in backends for s in record["backends"][b]["notebooks"]})
+    if stems is None:
+        stems = sorted({s for b in backends for s in record["backends"][b]["notebooks"]})
     rows = [
         "| notebook | " + " | ".join(backends) + " |",
         "|" + " --- |" * (len(backends) + 1),
@@ -100,15 +105,14 @@ def table(record: dict) -> str:
                 cells.append(f"passed, {tables.format_seconds(found['seconds'])}")
         rows.append(f"| {stem} | " + " | ".join(cells) + " |")
     passed = {
-        b: sum("seconds" in v for v in record["backends"][b]["notebooks"].values())
+        b: sum("seconds" in record["backends"][b]["notebooks"].get(s, {}) for s in stems)
         for b in backends
     }
     rows.append("")
     rows.append(
         "Quick mode, one notebook at a time; wall time of each whole notebook. "
         + "; ".join(
-            f"{b} {record['backends'][b]['version']}: {passed[b]} of "
-            f"{len(record['backends'][b]['notebooks'])} passed, "
+            f"{b} {record['backends'][b]['version']}: {passed[b]} of {len(stems)} passed, "
             f"finished {record['backends'][b]['when']}, {record['backends'][b]['device']}"
             for b in backends
         )
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         any_failed |= any("failed" in v for v in outcome.values())
         record = merge(record, backend, outcome, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    text = table(record)
+    text = table(record, [p.stem for p in reproduce.notebooks(root)])
     print("\n" + text)
     if args.record:
         results.atomic_write_text(path, json.dumps(record, indent=2) + "\n")
