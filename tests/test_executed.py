@@ -10,9 +10,10 @@ import nbformat
 import pytest
 
 from aeutils import config
+from aeutils.tools import tables
 
 ROOT = config.repo_root()
-SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SOURCES = tables.course_notebooks(ROOT)
 BUDGET_BYTES = 10 * 1024 * 1024  # all the executed copies together
 
 

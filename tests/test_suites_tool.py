@@ -10,14 +10,14 @@ import os
 import pytest
 
 from aeutils import config
-from aeutils.tools import reproduce, suites
+from aeutils.tools import backends, reproduce, suites
 
 ROOT = config.repo_root()
 
 
 def test_the_readme_table_is_the_recorded_one_with_a_row_per_notebook():
     record = json.loads((ROOT / "results" / suites.SUITES_FILE).read_text(encoding="utf-8"))
-    assert set(record["backends"]) == set(suites.BACKENDS)
+    assert set(record["backends"]) == set(backends.BACKENDS)
     stems = [p.stem for p in reproduce.notebooks(ROOT)]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = suites.table(record, stems)

@@ -31,7 +31,7 @@ from . import tables
 MODELS = ("dense (01)", "conv (04)", "denoising (05)")
 README_START = "<!-- backends:start (python -m aeutils.tools.backends --record) -->"
 README_END = "<!-- backends:end -->"
-_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}  # name -> module
 
 _WORKER = r"""
 import json, os, sys, time
@@ -92,7 +92,19 @@ print("RESULT " + json.dumps(found))
 
 
 def available() -> list[str]:
-    return [b for b, module in _MODULES.items() if importlib.util.find_spec(module) is not None]
+    return [b for b, module in BACKENDS.items() if importlib.util.find_spec(module) is not None]
+
+
+def chosen(parser: argparse.ArgumentParser, names: str) -> list[str]:
+    """The backends named in ``names`` ("jax,torch"); a parser error if unknown or missing."""
+    backends = names.split(",")
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        parser.error(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    missing = [b for b in backends if importlib.util.find_spec(BACKENDS[b]) is None]
+    if missing:
+        parser.error(f"not installed: {missing} (pip install jax / torch first)")
+    return backends
 
 
 def measure(backend: str, images: int, epochs: int) -> dict:
@@ -145,13 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="turns per backend")
     parser.add_argument("--record", action="store_true", help="write results/ and the README")
     args = parser.parse_args(argv)
-    backends = args.backends.split(",") if args.backends else available()
-    unknown = [b for b in backends if b not in _MODULES]
-    if unknown:
-        parser.error(f"unknown backend(s) {unknown}; choose from {list(_MODULES)}")
-    missing = [b for b in backends if importlib.util.find_spec(_MODULES[b]) is None]
-    if missing:
-        parser.error(f"not installed: {missing} (pip install jax / torch first)")
+    backends = chosen(parser, args.backends) if args.backends else available()
     if args.epochs < 2 or args.rounds < 1 or args.images < 256:
         parser.error("need --epochs >= 2, --rounds >= 1 and --images >= 256")
 
@@ -172,7 +178,7 @@ def main(argv=None) -> int:
         "rounds": args.rounds,
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "keras": keras_version,
-        "versions": {b: _version(_MODULES[b]) for b in backends},
+        "versions": {b: version(BACKENDS[b]) for b in backends},
         "environment": env,
         "seconds_per_epoch": {
             b: {m: statistics.median(samples[b][m]) for m in MODELS} for b in backends
@@ -185,21 +191,18 @@ def main(argv=None) -> int:
         results.atomic_write_text(
             root / "results" / "backends.json", json.dumps(record, indent=2) + "\n"
         )
-        readme = (root / "README.md").read_text(encoding="utf-8")
-        try:
-            updated = tables.replace_block(readme, README_START, README_END, text)
-        except ValueError as err:
-            raise SystemExit(str(err)) from err
-        results.atomic_write_text(root / "README.md", updated)
+        tables.write_readme_block(root, README_START, README_END, text)
         print("recorded: results/backends.json and README.md's backends table")
     return 0
 
 
-def _version(module: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def version(module: str) -> str:
+    """An installed distribution's version, or "?"."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
 
     try:
-        return version(module)
+        return installed(module)
     except PackageNotFoundError:
         return "?"
 

@@ -17,7 +17,6 @@ one moment, never a test: the table says which machine and when.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -27,20 +26,11 @@ from pathlib import Path
 
 from .. import config, results
 from . import reproduce, tables
+from .backends import BACKENDS, chosen, version
 
 SUITES_FILE = "suites.json"
 README_START = "<!-- suites:start (python -m aeutils.tools.suites --record) -->"
 README_END = "<!-- suites:end -->"
-BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
-
-
-def _version(module: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(module)
-    except PackageNotFoundError:
-        return "?"
 
 
 def run_backend(backend: str, paths: list[Path], out_dir: Path, timeout: int | None) -> dict:
@@ -72,10 +62,10 @@ def merge(record: dict, backend: str, outcome: dict, when: str) -> dict:
     entry = record.setdefault("backends", {}).setdefault(backend, {"notebooks": {}})
     entry["notebooks"].update(outcome)
     entry["notebooks"] = dict(sorted(entry["notebooks"].items()))
-    entry["version"] = _version(BACKENDS[backend])
+    entry["version"] = version(BACKENDS[backend])
     entry["when"] = when
     entry["device"] = results.device()
-    entry["keras"] = _version("keras")
+    entry["keras"] = version("keras")
     return record
 
 
@@ -134,13 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "--record", action="store_true", help="write results/suites.json and the README's table"
     )
     args = parser.parse_args(argv)
-    backends = args.backends.split(",")
-    unknown = [b for b in backends if b not in BACKENDS]
-    if unknown:
-        parser.error(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
-    missing = [b for b in backends if importlib.util.find_spec(BACKENDS[b]) is None]
-    if missing:
-        parser.error(f"not installed: {missing}")
+    backends = chosen(parser, args.backends)
     if args.timeout is not None and args.timeout < 1:
         parser.error("--timeout must be a positive number of seconds")
     root = config.repo_root()
@@ -162,14 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + text)
     if args.record:
         results.atomic_write_text(path, json.dumps(record, indent=2) + "\n")
-        readme = root / "README.md"
-        try:
-            updated = tables.replace_block(
-                readme.read_text(encoding="utf-8"), README_START, README_END, text
-            )
-        except ValueError as err:
-            raise SystemExit(str(err)) from err
-        results.atomic_write_text(readme, updated)
+        tables.write_readme_block(root, README_START, README_END, text)
         print(f"recorded: results/{SUITES_FILE} and README.md's suites table")
     return 1 if any_failed else 0
 

@@ -249,6 +249,19 @@ def replace_block(text: str, start: str, end: str, body: str) -> str:
     return f"{head}{start}\n{body}\n{end}{tail}"
 
 
+def write_readme_block(root: Path, start: str, end: str, body: str) -> None:
+    """Put ``body`` between the markers ``start`` and ``end`` of ``root``'s README.md.
+
+    Raises SystemExit naming the markers when either is missing.
+    """
+    readme = root / "README.md"
+    try:
+        updated = replace_block(readme.read_text(encoding="utf-8"), start, end, body)
+    except ValueError as err:
+        raise SystemExit(str(err)) from err
+    results.atomic_write_text(readme, updated)
+
+
 def update_readme(root: Path) -> bool:
     """Replace the README's results and times tables (between their markers).
 
