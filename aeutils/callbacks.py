@@ -14,9 +14,9 @@ class EpochTimer(keras.callbacks.Callback):
     """Measures the wall time of every epoch of a ``fit``, validation included.
 
     Pass one to ``fit(..., callbacks=[timer])``; afterwards ``timer.seconds`` holds one entry
-    per epoch and ``timer.total`` their sum. ``results.write(..., epoch_seconds=timer.seconds)``
-    then records at which measured time a curve first reached its reference, instead of
-    assuming that every epoch took as long as the average one.
+    per epoch and ``timer.total`` their sum. The lessons use it only where time is what they
+    teach (notebook 01's ``steps_per_execution``, notebook 11's training cost); the course's
+    runner times whole notebooks and cells by itself.
     """
 
     def __init__(self):

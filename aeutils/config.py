@@ -6,8 +6,9 @@ Two environment variables steer every notebook:
   ``conftest.py``). Without it a notebook runs in full mode and reproduces the reference
   numbers.
 - ``AEUTILS_RECORD=1`` lets a full-mode run write ``results/*.json`` and ``images/*.png``
-  (``python -m aeutils.tools.reproduce`` sets it). Without it a run shows and checks its numbers
-  but writes nothing, so a learner's "Run all" never rewrites the committed record.
+  (the course's runner, ``python -m tools.reproduce``, sets it). Without it a run shows and
+  checks its numbers but writes nothing, so a learner's "Run all" never rewrites the
+  committed record.
 - ``AEUTILS_OUTPUT_DIR=/some/folder`` sends recorded outputs to ``results/`` and ``images/``
   under that folder instead of the checkout. It is how a recording run works where aeutils was
   installed without a checkout (``pip install`` from a URL or a wheel, as on Colab).

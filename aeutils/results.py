@@ -1,21 +1,19 @@
-"""The results files: ``results/<notebook>.json``, written by each notebook's full run.
+"""A notebook's measured numbers: the one call that records them, and their file format.
 
-Format (later tooling and the README read it)::
+At the end of its checks each notebook calls ``results.record(...)`` once. In Jupyter that
+shows the numbers and writes nothing; in the course's reference runs (the maintainers' runner
+sets ``AEUTILS_RECORD=1``) it also writes ``results/<notebook>.json``::
 
-    {"notebook": "01_undercomplete_autoencoder", "mode": "full",
+    {"notebook": "01_undercomplete_autoencoder", "mode": "full", "epochs": 50,
      "metrics": {"val_loss": 0.0921, "train_loss": 0.0915},
      "references": {"val_loss": {"value": 0.09, "source": "...", "decimals": 2}},
-     "epochs": 50,
-     "seconds": {"train": 120.5, "total": 140.2, "per_epoch": 2.41},
-     "time_to_reference": {"val_loss": {"epoch": 31, "seconds": 74.71}},
+     "reached_at_epoch": {"val_loss": 31},
      "curves": {"val_loss": [0.19, 0.15, ...]},
-     "environment": {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1",
-                     "numpy": "2.4.6", "backend": "tensorflow", "device": "..."},
+     "environment": {"python": "3.11.7", "keras": "3.15.1", "backend": "tensorflow", ...},
      "date": "2026-11-22T06:30:00+00:00"}
 
-A reference may also say ``"decimals"`` (how many its source printed, so 0.10 keeps two)
-and ``"higher_is_better"`` (for PSNR, accuracy, AUC; default False). ``reaches`` judges
-ours against it.
+The runner adds how long the notebook and its slowest cells took (``"seconds"``) once the
+notebook has passed. References are judged by ``references.reaches``.
 
 Introduced in notebook 01.
 """
@@ -23,69 +21,30 @@ Introduced in notebook 01.
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import platform
 import re
-import tempfile
 from pathlib import Path
 
-from . import _checks, config
+from . import _checks, _files, config, environment
+from . import references as _references
 
-_NOTEBOOK = re.compile(r"^\d\d_[a-z0-9_]+$")
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
+NOTEBOOK = re.compile(r"^\d\d_[a-z0-9_]+$")
+"""A notebook's file stem, e.g. ``01_undercomplete_autoencoder``."""
 
 
-def device() -> str:
-    """The device Keras trains on: a GPU's name, else the CPU model and its core count."""
-    gpus = []
-    try:
-        import tensorflow as tf
-
-        for gpu in tf.config.list_physical_devices("GPU"):
-            details = tf.config.experimental.get_device_details(gpu)
-            gpus.append(details.get("device_name", gpu.name))
-    except ImportError:
-        pass
-    if gpus:
-        return "GPU: " + ", ".join(gpus)
-    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+def check_notebook(notebook) -> str:
+    """Return ``notebook`` after checking it is a notebook's stem (never a path)."""
+    if not isinstance(notebook, str) or not NOTEBOOK.match(notebook):
+        raise ValueError(
+            "notebook must be a notebook's file stem like '01_undercomplete_autoencoder' "
+            f"(two digits, an underscore, lower-case letters, digits and underscores), got "
+            f"{notebook!r}"
+        )
+    return notebook
 
 
-def environment() -> dict:
-    """Versions of Python, TensorFlow, Keras and NumPy, the Keras backend and the device."""
-    import keras
-    import numpy
-
-    try:
-        import tensorflow as tf
-
-        tf_version = tf.__version__
-    except ImportError:
-        tf_version = None
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf_version,
-        "keras": keras.__version__,
-        "numpy": numpy.__version__,
-        "backend": keras.backend.backend(),
-        "device": device(),
-    }
-
-
-def _metric_map(values: dict, name: str) -> dict:
+def _number_map(values, name: str) -> dict:
     if not isinstance(values, dict) or not values:
-        raise TypeError(f"{name} must be a non-empty dict of metric name -> number")
+        raise TypeError(f"{name} must be a non-empty dict of name -> number, got {values!r}")
     out = {}
     for key, value in values.items():
         if not isinstance(key, str) or not key:
@@ -94,201 +53,145 @@ def _metric_map(values: dict, name: str) -> dict:
     return out
 
 
-def reaches(value: float, reference: dict) -> bool:
-    """Whether ``value`` reaches a published ``reference`` (a references-entry dict).
-
-    The source printed its figure to ``reference["decimals"]`` decimals (if given), so ours
-    counts as reaching it when ours, rounded the same way, is at least as good: for the blog's
-    "about 0.09", any loss below 0.095. Lower is better unless ``higher_is_better`` is true.
-    The README's table and the notebooks' checks both use this one criterion.
-    """
-    value = _checks.real_number(value, "value")
-    target = _checks.real_number(reference["value"], "reference value")
-    decimals = reference.get("decimals")
-    if decimals is not None:
-        value = round(value, _checks.integer(decimals, "decimals", minimum=0))
-    if reference.get("higher_is_better", False):
-        return value >= target
-    return value <= target
-
-
-def time_to_reference(curve, reference: dict, epoch_seconds) -> dict:
-    """First epoch (1-based) at which ``curve`` reached ``reference`` (see ``reaches``).
-
-    ``reference`` is a references entry (``{"value": ..., "decimals": ..., ...}``);
-    ``epoch_seconds`` holds the time of each epoch. Returns ``{"epoch": e, "seconds":
-    training time up to the end of epoch e}``, or both None when the curve never got there.
-    """
-    for epoch, value in enumerate(curve, start=1):
-        if reaches(value, reference):
-            return {"epoch": epoch, "seconds": round(sum(epoch_seconds[:epoch]), 2)}
-    return {"epoch": None, "seconds": None}
-
-
-_REFERENCE_KEYS = {"value", "source", "decimals", "higher_is_better"}
-
-
-def _reference(key: str, ref) -> dict:
-    if not isinstance(ref, dict) or not {"value", "source"} <= set(ref) <= _REFERENCE_KEYS:
-        raise ValueError(
-            f"references[{key!r}] must be {{'value': number, 'source': str}} with optional "
-            f"'decimals' and 'higher_is_better', got {ref!r}"
-        )
-    if not isinstance(ref["source"], str) or not ref["source"].strip():
-        raise ValueError(f"references[{key!r}]['source'] must name where the figure is from")
-    out = {
-        "value": _checks.real_number(ref["value"], f"references[{key!r}]"),
-        "source": ref["source"],
-    }
-    if "decimals" in ref:
-        out["decimals"] = _checks.integer(
-            ref["decimals"], f"references[{key!r}]['decimals']", minimum=0
-        )
-    if "higher_is_better" in ref:
-        if not isinstance(ref["higher_is_better"], bool):
-            raise TypeError(f"references[{key!r}]['higher_is_better'] must be True or False")
-        out["higher_is_better"] = ref["higher_is_better"]
-    return out
-
-
 def build(
     notebook: str,
     *,
     metrics: dict,
     epochs: int,
-    seconds: dict,
     references: dict | None = None,
     curves: dict | None = None,
-    epoch_seconds=None,
 ) -> dict:
-    """Build (and validate) the results record of a run without writing it.
+    """The record of a run (see the module's docstring), validated, without writing it.
 
     Args:
         notebook: the notebook's stem, e.g. ``"01_undercomplete_autoencoder"``.
         metrics: flat map of metric name -> finite number (what this run measured).
-        epochs: epochs trained (the main model's).
-        seconds: ``{"train": s, "total": s}``; ``per_epoch`` is added as train / epochs.
-        references: map of metric name -> ``{"value": number, "source": "where it is from"}``
-            for figures published elsewhere that ours is compared with; optional keys
-            ``"decimals"`` (int) and ``"higher_is_better"`` (bool), see ``reaches``.
-        curves: map of metric name -> its per-epoch values (e.g. ``history.history["val_loss"]``).
-            Stored; for a metric that also has a reference, the epoch and training time at
-            which its curve first reached the reference go to ``time_to_reference``.
-        epoch_seconds: the measured seconds of each of the main model's epochs
-            (``callbacks.EpochTimer().seconds``); without it every epoch counts as the
-            average one (train / epochs).
+        epochs: epochs the notebook's main model trained.
+        references: metric name -> a published figure it is compared with (see
+            ``aeutils.references``); every such metric must be in ``metrics``.
+        curves: metric name -> one value per epoch of the main model (exactly ``epochs``
+            values, e.g. ``history.history["val_loss"]``). For a curve whose metric has a
+            reference, the first epoch that reached it goes to ``reached_at_epoch``.
     """
-    if not isinstance(notebook, str) or not _NOTEBOOK.match(notebook):
-        raise ValueError(
-            f"notebook must be a notebook's file stem like '01_undercomplete_autoencoder', "
-            f"got {notebook!r}"
-        )
-    metrics = _metric_map(metrics, "metrics")
+    notebook = check_notebook(notebook)
+    metrics = _number_map(metrics, "metrics")
     epochs = _checks.integer(epochs, "epochs", minimum=1)
-    seconds = _metric_map(seconds, "seconds")
-    for key in ("train", "total"):
-        if key not in seconds:
-            raise ValueError(f"seconds needs a {key!r} entry, got {sorted(seconds)}")
-    seconds["per_epoch"] = seconds["train"] / epochs
-    refs = {key: _reference(key, ref) for key, ref in (references or {}).items()}
-    curves = {
-        key: [_checks.real_number(v, f"curves[{key!r}]") for v in values]
-        for key, values in (curves or {}).items()
-    }
-    if epoch_seconds is None:  # not measured: every epoch counts as the average one
-        epoch_seconds = [seconds["per_epoch"]] * epochs
-    epoch_seconds = [_checks.real_number(v, "epoch_seconds", minimum=0.0) for v in epoch_seconds]
-    if len(epoch_seconds) != epochs:
-        raise ValueError(f"epoch_seconds has {len(epoch_seconds)} entries for {epochs} epochs")
+    refs = {}
+    for key, ref in (references or {}).items():
+        if key not in metrics:
+            raise ValueError(
+                f"references[{key!r}] is for a metric that was not measured: metrics has "
+                f"{sorted(metrics)}"
+            )
+        refs[key] = _references.check(ref, f"references[{key!r}]")
+    if curves is not None and not isinstance(curves, dict):
+        raise TypeError(f"curves must be a dict of name -> per-epoch values, got {curves!r}")
+    checked_curves = {}
+    for key, values in (curves or {}).items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise TypeError(f"curves[{key!r}] must be a list of numbers, got {values!r}")
+        if len(values) != epochs:
+            raise ValueError(
+                f"curves[{key!r}] has {len(values)} values for {epochs} epochs: a curve holds "
+                "one value per epoch of the main model"
+            )
+        checked_curves[key] = [_checks.real_number(v, f"curves[{key!r}]") for v in values]
     reached = {
-        key: time_to_reference(curves[key], refs[key], epoch_seconds)
+        key: _references.first_epoch_reaching(checked_curves[key], refs[key])
         for key in refs
-        if key in curves
+        if key in checked_curves
     }
     return {
         "notebook": notebook,
         "mode": config.mode(),
+        "epochs": epochs,
         "metrics": metrics,
         "references": refs,
-        "epochs": epochs,
-        "seconds": {k: round(v, 2) for k, v in seconds.items()},
-        "time_to_reference": reached,
-        "curves": curves,
-        "environment": environment(),
+        "reached_at_epoch": reached,
+        "curves": checked_curves,
+        "environment": environment.environment(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def write(notebook: str, **kwargs) -> dict:
-    """Build the record (see ``build``); when the run records, write ``results/<notebook>.json``.
+def _show(record: dict) -> str:
+    lines = []
+    for key, value in record["metrics"].items():
+        line = f"  {key}: {value:.6g}"
+        ref = record["references"].get(key)
+        if ref is not None:
+            verdict = "reached" if _references.reaches(value, ref) else "not reached"
+            line += f"  (published: {ref['value']:g}, {verdict})"
+        lines.append(line)
+    return "\n".join(lines)
 
-    A run records only in full mode with ``AEUTILS_RECORD=1`` (``python -m aeutils.tools.reproduce``
-    sets it); otherwise the record is returned and shown but nothing is written, so neither
-    CI nor a learner's "Run all" can change the committed numbers. Prints which it was.
-    Returns the record.
+
+def record(notebook: str, **kwargs) -> dict:
+    """Show a run's measured numbers and, in a recording run, write them; returns the record.
+
+    Takes the arguments of ``build``. Writes ``results/<notebook>.json`` only when the run
+    records (full mode with ``AEUTILS_RECORD=1``, which the course's runner sets), so neither
+    CI nor a learner's "Run all" can change the committed numbers.
     """
-    record = build(notebook, **kwargs)
-    if config.output_dir("results") is not None:
-        path = save(record)
-        print(f"recorded: {path}")
+    rec = build(notebook, **kwargs)
+    folder = config.output_dir("results")
+    if folder is not None:
+        where = f"recorded in {save(rec, folder)}"
     else:
-        print(
-            f"not recorded ({config.mode()} mode, {config.RECORD_ENV} unset): results/ and "
-            "images/ are unchanged; "
-            f"`python -m aeutils.tools.reproduce --only {notebook[:2]}` records."
-        )
-    return record
+        where = "shown only: a run in Jupyter or in quick mode never changes results/"
+    print(f"{notebook}, {rec['mode']} mode, {rec['epochs']} epochs; {where}\n{_show(rec)}")
+    return rec
 
 
-def atomic_write(path, write) -> None:
-    """Create or replace ``path`` through a temporary file in the same folder and a rename.
+def validate(rec) -> dict:
+    """Check that ``rec`` is a results record as ``build`` makes it; return it.
 
-    ``write(temporary_path)`` writes the content. A kill or a full disk mid-write leaves the
-    old file whole, never a truncated stub. The file keeps the permissions it had (a new one
-    gets the usual ones, as ``open`` would give it).
+    The checks a file from disk must pass before it is trusted: its notebook name, its
+    metrics (finite numbers), its references (each for a measured metric) and its curves.
+    Raises ValueError/TypeError saying what is wrong.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        if path.exists():
-            mode = path.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not isinstance(rec, dict):
+        raise TypeError(f"a results record must be a JSON object, got {type(rec).__name__}")
+    check_notebook(rec.get("notebook"))
+    metrics = _number_map(rec.get("metrics"), "metrics")
+    for key, ref in (rec.get("references") or {}).items():
+        if key not in metrics:
+            raise ValueError(f"references[{key!r}] is for a metric that is not in metrics")
+        _references.check(ref, f"references[{key!r}]")
+    for key, values in (rec.get("curves") or {}).items():
+        if not isinstance(values, list):
+            raise TypeError(f"curves[{key!r}] must be a list of numbers")
+        for v in values:
+            _checks.real_number(v, f"curves[{key!r}]")
+    return rec
 
 
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically; see ``atomic_write``."""
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def save(record: dict) -> Path:
-    """Write ``record`` to ``results/<record["notebook"]>.json`` (indented JSON, atomically)."""
-    folder = config.output_root() / "results"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{record['notebook']}.json"
-    atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+def save(rec: dict, folder) -> Path:
+    """Write the validated ``rec`` to ``folder/<notebook>.json`` atomically; return the path."""
+    rec = validate(rec)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{rec['notebook']}.json"
+    _files.write_json(path, rec)
     return path
 
 
 def read(notebook: str, root=None) -> dict:
-    """Read the committed ``results/<notebook>.json`` (raises FileNotFoundError if absent).
+    """The committed ``results/<notebook>.json`` of the course at ``root`` (default: checkout).
 
-    ``root`` is the course folder (default: this checkout). A file that is not valid JSON
-    raises ValueError naming the file.
+    Raises FileNotFoundError if it is absent and ValueError naming the file if it is not a
+    valid results record (or names another notebook).
     """
+    notebook = check_notebook(notebook)
     path = Path(root or config.repo_root()) / "results" / f"{notebook}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: run notebook {notebook} in full mode")
+    rec = _files.read_json(path, "results file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}): restore it with git") from err
+        validate(rec)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path} is not a valid results file: {err}") from None
+    if rec["notebook"] != notebook:
+        raise ValueError(f"{path} names notebook {rec['notebook']!r}, not {notebook!r}")
+    return rec
+
+
+atomic_write = _files.atomic_write  # plotting.save_fig writes its PNGs through it

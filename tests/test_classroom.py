@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aeutils import classroom
+from tools import classroom
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -161,6 +161,42 @@ def test_release_refuses_an_unknown_notebook(tmp_path):
         classroom.release(tmp_path / "class", "01,99")
 
 
+@pytest.mark.parametrize("notebooks", ["", ",", " ", "01,,02", "one"])
+def test_release_refuses_an_empty_or_malformed_selection_before_writing(tmp_path, notebooks):
+    """Defect 11: "" released all 13 notebooks and "," none (after writing into the folder)."""
+    out = tmp_path / "class"
+    with pytest.raises(classroom.ClassroomError, match="--notebooks"):
+        classroom.release(out, notebooks)
+    assert not out.exists()
+
+
+def test_release_into_a_file_is_a_clear_error(tmp_path, capsys):
+    """Defect 14: a raw NotADirectoryError."""
+    afile = tmp_path / "class.txt"
+    afile.write_text("notes", encoding="utf-8")
+    assert classroom.main(["release", str(afile), "--notebooks", "01"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert afile.read_text(encoding="utf-8") == "notes"
+
+
+def test_a_release_keeps_the_teachers_nbgrader_config(tmp_path):
+    """Defect 5: releasing more into an existing class folder rewrote nbgrader_config.py."""
+    out = tmp_path / "class"
+    classroom.release(out, "01")
+    config = out / "nbgrader_config.py"
+    edited = config.read_text(encoding="utf-8") + 'c.Exchange.root = "/srv/exchange"\n'
+    config.write_text(edited, encoding="utf-8")
+    classroom.release(out, "02")
+    assert config.read_text(encoding="utf-8") == edited
+    assert (out / "release" / NOTEBOOKS[1].stem / NOTEBOOKS[1].name).is_file()
+
+
+def test_the_exercise_table_of_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
+    """Defect 11: an empty table."""
+    with pytest.raises(classroom.ClassroomError, match="no notebooks"):
+        classroom.exercise_table(tmp_path / "missing")
+
+
 def test_release_then_autograde(tmp_path):
     """The whole class cycle: student copies of every notebook, then autograding notebook 01.
 
@@ -208,5 +244,5 @@ def test_teaching_guide_lists_the_exercises_as_they_are():
     start = guide.index(classroom.TABLE_START) + len(classroom.TABLE_START)
     block = guide[start : guide.index(classroom.TABLE_END)].strip()
     assert block == classroom.exercise_table(ROOT), (
-        "TEACHING.md's exercise table is stale: paste `python -m aeutils.classroom table`"
+        "TEACHING.md's exercise table is stale: paste `python -m tools.classroom table`"
     )

@@ -8,23 +8,22 @@ import nbformat
 import pytest
 
 from aeutils import config
-from aeutils.tools import colab
+from tools import colab
 
 ROOT = config.repo_root()
 NOTEBOOK = "01_undercomplete_autoencoder.ipynb"
 
 
-def test_the_committed_notebooks_and_readme_are_in_step():
-    assert colab.sync(ROOT, write=False) == [], "run: python -m aeutils.tools.colab"
+def test_the_committed_notebooks_are_in_step():
+    assert colab.sync(ROOT, write=False) == [], "run: python -m tools.colab"
 
 
 @pytest.fixture
 def course(tmp_path):
-    """A copy of the course's pyproject, README and one notebook, to configure freely."""
+    """A copy of the course's pyproject and one notebook, to configure freely."""
     (tmp_path / "notebooks").mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / "notebooks" / NOTEBOOK)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
 
@@ -40,7 +39,7 @@ def _cells(root):
 
 def test_a_configured_url_gives_badges_and_an_install_cell(course):
     _configure(course, "https://github.com/someone/ae-course")
-    assert colab.sync(course) == [NOTEBOOK, "README.md"]
+    assert colab.sync(course) == [NOTEBOOK]
     assert colab.sync(course) == []  # a second run changes nothing
     link = (
         "https://colab.research.google.com/github/someone/ae-course/blob/main/notebooks/" + NOTEBOOK
@@ -51,7 +50,6 @@ def test_a_configured_url_gives_badges_and_an_install_cell(course):
     assert '%pip install -q "aeutils @ git+https://github.com/someone/ae-course@main"' in (
         tagged.source
     )
-    assert link in (course / "README.md").read_text()
     # IPython turns the indented magic into a call, so the cell is valid on Colab
     transform = pytest.importorskip("IPython.core.inputtransformer2").TransformerManager()
     compile(transform.transform_cell(tagged.source), "colab-cell", "exec")
@@ -62,7 +60,7 @@ def test_a_configured_url_gives_badges_and_an_install_cell(course):
         .replace('repository = "https://github.com/someone/ae-course"', 'repository = ""')
     )
     (course / "pyproject.toml").write_text(_configure_back)
-    assert colab.sync(course) == [NOTEBOOK, "README.md"]
+    assert colab.sync(course) == [NOTEBOOK]
     assert colab.BADGE not in _cells(course)[0].source
     assert (
         _cells(course)[0].source == nbformat.read(ROOT / "notebooks" / NOTEBOOK, 4).cells[0].source
@@ -83,3 +81,35 @@ def test_without_a_url_the_cell_fails_on_colab_with_instructions(monkeypatch):
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
     with pytest.raises(ModuleNotFoundError, match="pip install"):
         exec(compile(source, "colab-cell", "exec"), {})
+
+
+def test_a_notebook_without_a_setup_heading_is_named(course, capsys, monkeypatch):
+    """Defect 14: a bare StopIteration."""
+    path = course / "notebooks" / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if colab.CELL_TAG not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        cell.source = cell.source.replace("## Setup", "## Start")
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match=f"{NOTEBOOK} has no '## Setup'"):
+        colab.sync(course, write=False)
+    monkeypatch.setattr(colab.config, "repo_root", lambda: course)
+    with pytest.raises(SystemExit):
+        colab.main(["--check"])
+    assert "## Setup" in capsys.readouterr().err
+
+
+def test_a_killed_rewrite_leaves_the_notebook_whole(course, monkeypatch):
+    """Defect 4: notebooks were written with plain writes, so a kill truncated them."""
+    _configure(course, "https://github.com/someone/ae-course")
+    path = course / "notebooks" / NOTEBOOK
+    before = path.read_bytes()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as a kill between the write and the rename would leave it
+
+    monkeypatch.setattr(colab._files.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        colab.sync(course)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == [NOTEBOOK]

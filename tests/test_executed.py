@@ -1,6 +1,6 @@
 """The published executed copies (executed/) match their sources and stay within budget.
 
-A full run of ``python -m aeutils.tools.reproduce`` writes them; when a notebook's code changes,
+A full run of ``python -m tools.reproduce`` writes them; when a notebook's code changes,
 its copy is stale until the next full run of that notebook, and these tests say which.
 """
 
@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from aeutils import config
-from aeutils.tools import tables
+from tools import tables
 
 ROOT = config.repo_root()
 SOURCES = tables.course_notebooks(ROOT)
@@ -30,8 +30,7 @@ def test_the_executed_copy_runs_the_same_code_in_full_mode(source):
         pytest.skip(f"no executed copy yet: reproduce --only {source.name[:2]} publishes it")
     executed = nbformat.read(path, as_version=4)
     assert _code(executed) == _code(nbformat.read(source, as_version=4)), (
-        f"executed/{source.name} is stale: "
-        f"python -m aeutils.tools.reproduce --only {source.name[:2]}"
+        f"executed/{source.name} is stale: python -m tools.reproduce --only {source.name[:2]}"
     )
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"], "the copy holds an error"

@@ -1,35 +1,50 @@
-"""Tests of aeutils.tools: notebook selection, execution errors, and the generated tables."""
+"""Tests of tools.reproduce and tools.tables: selection, execution errors, publishing only what
+passed, and the generated results/README.md."""
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import nbformat
 import pytest
 
 from aeutils import config
-from aeutils.tools import reproduce, tables
+from tools import reproduce, tables
 
 ROOT = config.repo_root()
 
 
-def test_readme_tables_match_the_committed_results():
-    assert tables.readme_block(ROOT, "results") == tables.render_headlines(ROOT), (
-        "README.md's results table is out of date: run `python -m aeutils.tools.reproduce --table`"
-    )
+def test_results_readme_matches_the_committed_results():
     assert (ROOT / "results" / "README.md").read_text() == tables.render_results_readme(ROOT), (
-        "results/README.md is out of date: run `python -m aeutils.tools.reproduce --table`"
-    )
-    assert tables.readme_block(ROOT, "times") == tables.render_times(ROOT), (
-        "README.md's times table is out of date: run `python -m aeutils.tools.reproduce --table`"
+        "results/README.md is out of date: run `python -m tools.reproduce --table`"
     )
 
 
-def test_table_has_a_row_per_metric_and_the_readme_one_per_notebook():
-    table = tables.render_table(ROOT).splitlines()
-    files = sorted((ROOT / "results").glob("[0-9][0-9]_*.json"))
-    expected = sum(len(json.loads(p.read_text())["metrics"]) for p in files)
-    assert len(table) == 2 + expected
-    assert len(tables.render_headlines(ROOT).splitlines()) == 2 + len(files)
+def test_every_notebook_with_results_has_a_headline_it_measured():
+    records = tables._records(ROOT)
+    assert [r["notebook"] for r in records] == sorted(tables.HEADLINES)
+    for record in records:
+        assert tables.headline(record) in record["metrics"]
+
+
+def test_one_row_per_metric_and_one_headline_per_notebook():
+    records = tables._records(ROOT)
+    expected = sum(len(r["metrics"]) for r in records)
+    assert len(tables.render_metrics(records).splitlines()) == 2 + expected
+    assert len(tables.render_headlines(records).splitlines()) == 2 + len(records)
+
+
+def test_markdown_table_checks_its_rows_and_escapes_bars():
+    assert tables.markdown_table(["a", "b"], [["1", "x|y"]]).splitlines() == [
+        "| a | b |",
+        "| --- | --- |",
+        "| 1 | x\\|y |",
+    ]
+    with pytest.raises(ValueError, match="2 columns"):
+        tables.markdown_table(["a", "b"], [["1"]])
 
 
 def _course(tmp_path, **files):
@@ -47,33 +62,68 @@ RECORD = {
     "notebook": "01_a",
     "metrics": {"val_loss": 0.0916, "other": 2.0},
     "references": {"val_loss": {"value": 0.09, "source": "blog", "decimals": 2}},
-    "time_to_reference": {"val_loss": {"epoch": 31, "seconds": 40.0}},
+    "reached_at_epoch": {"val_loss": 31},
     "epochs": 50,
-    "seconds": {"train": 55.0},
+    "seconds": {"notebook": 55.0},
     "environment": {"device": "CPU"},
 }
 
 
-def test_reached_means_rounded_to_the_printed_decimals(tmp_path):
+def _headlines(root):
+    return tables.render_headlines(tables._records(root))
+
+
+def test_reached_means_rounded_to_the_printed_decimals(tmp_path, monkeypatch):
+    monkeypatch.setitem(tables.HEADLINES, "01_a", "val_loss")
     root = _course(tmp_path, **{"01_a": json.dumps(RECORD)})
-    assert "0.09 (reached at epoch 31, 40 s)" in tables.render_headlines(root)
+    assert "0.09 (reached at epoch 31)" in _headlines(root)
     missed = {**RECORD, "metrics": {"val_loss": 0.0951}}
     root = _course(tmp_path / "x", **{"01_a": json.dumps(missed)})
-    assert "0.09 (not reached)" in tables.render_headlines(root)
+    assert "0.09 (not reached)" in _headlines(root)
 
 
-def test_table_refuses_malformed_or_missing_results(tmp_path):
-    root = _course(tmp_path / "bad", **{"01_a": '{"notebook": '})
+def test_a_notebook_without_a_headline_is_named(tmp_path):
+    root = _course(tmp_path, **{"01_a": json.dumps(RECORD)})
+    with pytest.raises(SystemExit, match="HEADLINES .* 01_a"):
+        _headlines(root)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"notebook": ',
+        b"[]",
+        b"null",
+        b"\xff\xfe not utf-8",
+        json.dumps({**RECORD, "metrics": {"val_loss": "0.09"}}).encode(),
+    ],
+)
+def test_table_names_a_malformed_results_file(tmp_path, content):
+    """Defect 14: these gave tracebacks that named no file."""
+    root = _course(tmp_path)
+    (root / "results" / "01_a.json").write_bytes(content)
     with pytest.raises(SystemExit, match="01_a.json"):
-        tables.render_table(root)
-    root = _course(tmp_path / "empty")
+        tables.render_results_readme(root)
+
+
+@pytest.mark.parametrize("content", [b"[]", b'{"runs": [{"device": "CPU"}]}', b"{"])
+def test_table_names_a_malformed_course_file(tmp_path, content, monkeypatch):
+    monkeypatch.setitem(tables.HEADLINES, "01_a", "val_loss")
+    root = _course(tmp_path, **{"01_a": json.dumps(RECORD)})
+    (root / "results" / "course.json").write_bytes(content)
+    with pytest.raises(SystemExit, match="course.json"):
+        tables.render_results_readme(root)
+
+
+def test_table_refuses_no_results_at_all(tmp_path):
     with pytest.raises(SystemExit, match="no results file"):
-        tables.render_headlines(root)
+        tables.render_results_readme(_course(tmp_path))
 
 
-def test_table_ignores_files_of_no_notebook(tmp_path):
+def test_table_ignores_files_of_no_notebook(tmp_path, monkeypatch):
+    monkeypatch.setitem(tables.HEADLINES, "01_a", "val_loss")
     root = _course(tmp_path, **{"01_a": json.dumps(RECORD), "01_copy": json.dumps(RECORD)})
-    assert len(tables.render_table(root).splitlines()) == 2 + 2
+    assert len(tables.render_metrics(tables._records(root)).splitlines()) == 2 + 2
 
 
 def test_course_runs_are_kept_per_device_and_jobs(tmp_path, monkeypatch):
@@ -107,17 +157,20 @@ def test_no_course_run_yet(tmp_path):
 
 
 def test_notebook_selection():
-    everything = reproduce.notebooks(ROOT)
+    everything = tables.select_notebooks(ROOT)
     assert [p.name[:2] for p in everything] == sorted(p.name[:2] for p in everything)
-    assert [p.name[:2] for p in reproduce.notebooks(ROOT, "1")] == ["01"]
-    with pytest.raises(SystemExit, match="99"):
-        reproduce.notebooks(ROOT, "01,99")
+    assert [p.name[:2] for p in tables.select_notebooks(ROOT, "1")] == ["01"]
+    with pytest.raises(ValueError, match="99"):
+        tables.select_notebooks(ROOT, "01,99")
 
 
 @pytest.mark.parametrize("only", ["", ",", " ", "01,,02", "a"])
-def test_only_must_name_notebooks(only):
-    with pytest.raises(SystemExit, match="--only"):
-        reproduce.notebooks(ROOT, only)
+def test_only_must_name_notebooks(only, capsys):
+    with pytest.raises(ValueError, match="comma-separated"):
+        tables.select_notebooks(ROOT, only)
+    with pytest.raises(SystemExit):
+        reproduce.main(["--quick", "--only", only])
+    assert "comma-separated" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -157,7 +210,7 @@ def test_run_writes_an_executed_copy_and_leaves_the_source(tmp_path):
     before = source.read_bytes()
     out = tmp_path / "out"
     out.mkdir()
-    seconds = reproduce.run_notebook(source, out, timeout=60)
+    seconds = reproduce.run_notebook(source, out / source.name, timeout=60)
     assert seconds > 0 and source.read_bytes() == before
     executed = nbformat.read(out / source.name, as_version=4)
     assert executed.cells[1].outputs[0]["text"] == "42\n"
@@ -168,7 +221,7 @@ def test_a_failing_cell_is_named(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(reproduce.NotebookFailed) as info:
-        reproduce.run_notebook(source, out, timeout=60)
+        reproduce.run_notebook(source, out / source.name, timeout=60)
     message = str(info.value)
     assert message.startswith(
         "01_tiny.ipynb failed in code cell 2 of 3 (`raise ValueError('broken on purpose')`): "
@@ -195,13 +248,13 @@ def test_an_expected_error_earlier_does_not_hide_the_real_failure(tmp_path):
     source = tmp_path / "src" / "01_tagged.ipynb"
     nbformat.write(nb, source)
     with pytest.raises(reproduce.NotebookFailed, match=r"code cell 3 of 3 .*the real one"):
-        reproduce.run_notebook(source, tmp_path, timeout=60)
+        reproduce.run_notebook(source, tmp_path / source.name, timeout=60)
 
 
 def test_a_timeout_says_so(tmp_path):
     source = _notebook(tmp_path, "x = 1", "import time; time.sleep(60)")
     with pytest.raises(reproduce.NotebookFailed, match=r"code cell 2 of 2 .*timed out after 2 s"):
-        reproduce.run_notebook(source, tmp_path, timeout=2)
+        reproduce.run_notebook(source, tmp_path / source.name, timeout=2)
 
 
 def test_a_dead_kernel_is_reported_and_the_run_goes_on(tmp_path):
@@ -231,19 +284,6 @@ def test_an_unreadable_notebook_is_named_and_the_run_goes_on(tmp_path):
     assert failures[0].startswith("01_broken.ipynb failed before its first cell")
 
 
-def test_a_failed_notebook_leaves_its_results_file_as_it_was(tmp_path):
-    root, out = tmp_path / "course", tmp_path / "out"
-    (root / "results").mkdir(parents=True)
-    out.mkdir()
-    result = root / "results" / "01_writes.json"
-    result.write_text('{"old": true}')
-    write_then_fail = f"open({str(result)!r}, 'w').write('new')"
-    source = _named_notebook(root / "notebooks", "01_writes.ipynb", write_then_fail, "1 / 0")
-    times, failures = reproduce.run_many([source], out, timeout=60, root=root)
-    assert not times and len(failures) == 1
-    assert result.read_text() == '{"old": true}'
-
-
 def test_out_must_be_a_folder(tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("x")
@@ -252,10 +292,13 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     assert "is a file" in capsys.readouterr().err
 
 
-def test_out_must_not_be_the_sources(capsys):
+@pytest.mark.parametrize("inside", ["notebooks", "notebooks/run1", "tests/copies"])
+def test_out_must_not_be_where_sources_or_tests_are(capsys, inside):
+    """Defect 12: --out notebooks/run1 was accepted, and pytest then collected the copies."""
     with pytest.raises(SystemExit):
-        reproduce.main(["--quick", "--only", "01", "--out", str(ROOT / "notebooks")])
-    assert "sources" in capsys.readouterr().err
+        reproduce.main(["--quick", "--only", "01", "--out", str(ROOT / inside)])
+    assert "lies inside" in capsys.readouterr().err
+    assert not (ROOT / "notebooks" / "run1").exists()
 
 
 def test_two_at_a_time_stops_starting_notebooks_after_a_failure(tmp_path):
@@ -288,7 +331,7 @@ def test_two_at_a_time_with_keep_going_runs_everything(tmp_path):
 def test_longest_first_uses_the_recorded_times(tmp_path):
     (tmp_path / "results").mkdir()
     for stem, seconds in [("01_a", 100), ("02_b", 900), ("03_c", 300)]:
-        record = {"seconds": {"notebook": seconds}}
+        record = {"notebook": stem, "metrics": {"a": 1}, "seconds": {"notebook": seconds}}
         (tmp_path / "results" / f"{stem}.json").write_text(json.dumps(record))
     paths = [tmp_path / f"{s}.ipynb" for s in ("01_a", "02_b", "03_c", "04_new")]
     ordered = reproduce._longest_first(paths, tmp_path)
@@ -308,7 +351,7 @@ def test_quick_variable_alone_means_a_quick_run_that_records_nothing(monkeypatch
         seen.update(
             quick=os.environ[config.QUICK_ENV],
             record=os.environ[config.RECORD_ENV],
-            root=kwargs["root"],
+            publisher=kwargs["publisher"],
         )
         return {}, []
 
@@ -316,4 +359,138 @@ def test_quick_variable_alone_means_a_quick_run_that_records_nothing(monkeypatch
     monkeypatch.setenv(config.RECORD_ENV, "")  # main sets it; monkeypatch restores it after
     monkeypatch.setattr(reproduce, "run_many", fake_run_many)
     assert reproduce.main(["--only", "01", "--out", str(tmp_path)]) == 0
-    assert seen == {"quick": "1", "record": "0", "root": None}
+    assert seen == {"quick": "1", "record": "0", "publisher": None}
+
+
+def test_an_empty_quick_variable_counts_as_unset(monkeypatch, tmp_path):
+    """Defect 14: AEUTILS_QUICK= (documented as unset) "conflicted" with --quick."""
+    seen = {}
+    monkeypatch.setenv(config.QUICK_ENV, "")
+    monkeypatch.setenv(config.RECORD_ENV, "")
+    monkeypatch.setattr(
+        reproduce,
+        "run_many",
+        lambda *a, **k: seen.update(q=os.environ[config.QUICK_ENV]) or ({}, []),
+    )
+    assert reproduce.main(["--quick", "--only", "01", "--out", str(tmp_path)]) == 0
+    assert seen == {"q": "1"}
+
+
+def test_a_cell_that_exits_early_is_a_failure(tmp_path):
+    """Defect 12: sys.exit(0) in a cell left later cells unrun, and the notebook 'passed'."""
+    source = _notebook(tmp_path, "x = 1", "import sys; sys.exit(0)", "assert False")
+    with pytest.raises(reproduce.NotebookFailed, match=r"code cell 2 of 3 .* later cells never"):
+        reproduce.run_notebook(source, tmp_path / "out.ipynb", timeout=60)
+
+
+# A recording run: what a notebook writes is staged, and published only when it passed.
+
+RECORD_CELL = """
+import json, os, pathlib
+staging = pathlib.Path(os.environ["AEUTILS_OUTPUT_DIR"])
+(staging / "results").mkdir(exist_ok=True)
+(staging / "images").mkdir(exist_ok=True)
+record = {{"notebook": {name!r}, "metrics": {{"loss": 0.5}}, "epochs": 1,
+          "environment": {{"device": "CPU"}}}}
+(staging / "results" / "01_a.json").write_text(json.dumps(record))
+(staging / "images" / "01_a_figure.png").write_bytes(b"png")
+"""
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course folder with committed results, figure and executed copy of notebook 01_a."""
+    root = tmp_path / "course"
+    for folder in ("notebooks", "results", "images", "executed"):
+        (root / folder).mkdir(parents=True)
+    (root / "results" / "01_a.json").write_text('{"committed": true}')
+    (root / "results" / "02_b.json").write_text('{"committed": true}')
+    (root / "images" / "01_a_figure.png").write_bytes(b"committed")
+    (root / "executed" / "01_a.ipynb").write_text("committed")
+    publisher = reproduce.Publisher(root, root / "executed", jobs=1)
+    monkeypatch.setenv(config.OUTPUT_ENV, str(publisher.staging))
+    return root, publisher
+
+
+def _committed(root):
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for folder in ("results", "images", "executed")
+        for p in sorted((root / folder).iterdir())
+    }
+
+
+def test_a_notebook_that_passed_is_published_with_its_times(course):
+    root, publisher = course
+    source = _named_notebook(root / "notebooks", "01_a.ipynb", RECORD_CELL.format(name="01_a"))
+    times, failures = reproduce.run_many([source], root / "executed", publisher=publisher)
+    assert not failures and list(times) == ["01_a"]
+    record = json.loads((root / "results" / "01_a.json").read_text())
+    assert record["metrics"] == {"loss": 0.5} and record["seconds"]["notebook"] > 0
+    assert record["seconds"]["slowest_cells"][0]["cell"] == 1
+    assert (root / "images" / "01_a_figure.png").read_bytes() == b"png"
+    assert nbformat.read(root / "executed" / "01_a.ipynb", as_version=4).cells
+    assert not any(p.is_file() for p in publisher.staging.rglob("*"))  # all moved
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        (RECORD_CELL.format(name="01_a"), "1 / 0"),  # fails after writing its results
+        ("x = 1",),  # passes but records nothing
+        (RECORD_CELL.format(name="02_b"),),  # defect 1: its record names another notebook
+        (RECORD_CELL.format(name="01_a"), "import sys; sys.exit(0)", "y = 2"),
+    ],
+)
+def test_a_failed_full_run_changes_nothing_committed(course, cells):
+    """Defects 1 and 2: the published copy, results and figures stay as they were; the failed
+    copy goes to logs/failed/."""
+    root, publisher = course
+    before = _committed(root)
+    source = _named_notebook(root / "notebooks", "01_a.ipynb", *cells)
+    times, failures = reproduce.run_many([source], root / "executed", publisher=publisher)
+    assert not times and len(failures) == 1
+    assert _committed(root) == before
+    assert "logs/failed/01_a.ipynb" in failures[0] or "recorded" in failures[0]
+    assert (root / "logs" / "failed" / "01_a.ipynb").is_file() or "recorded" in failures[0]
+
+
+def test_an_unreadable_notebook_keeps_the_published_copy(course):
+    """Defect 2: an unreadable source deleted its committed executed copy."""
+    root, publisher = course
+    before = _committed(root)
+    broken = root / "notebooks" / "01_a.ipynb"
+    broken.write_text("{ not a notebook")
+    times, failures = reproduce.run_many([broken], root / "executed", publisher=publisher)
+    assert failures[0].startswith("01_a.ipynb failed before its first cell")
+    assert _committed(root) == before
+
+
+def test_a_killed_run_leaves_the_committed_results_alone(course):
+    """Defect 3: SIGKILL after a notebook wrote its results left them in results/."""
+    root, publisher = course
+    before = _committed(root)
+    source = _named_notebook(
+        root / "notebooks",
+        "01_a.ipynb",
+        RECORD_CELL.format(name="01_a"),
+        "import time; time.sleep(60)",
+    )
+    script = (
+        "import pathlib, sys\n"
+        "from tools import reproduce\n"
+        f"root = pathlib.Path({str(root)!r})\n"
+        "p = reproduce.Publisher(root, root / 'executed', 1)\n"
+        f"reproduce.run_many([pathlib.Path({str(source)!r})], root / 'executed', publisher=p)\n"
+    )
+    runner = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, start_new_session=True, env=dict(os.environ)
+    )
+    staged = publisher.staging / "results" / "01_a.json"
+    deadline = time.monotonic() + 60
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert staged.exists(), "the notebook never wrote its staged results"
+    os.killpg(runner.pid, signal.SIGKILL)
+    runner.wait()
+    assert _committed(root) == before

@@ -1,17 +1,18 @@
-"""Unit tests of aeutils.results: the results-file format."""
+"""Unit tests of aeutils.results (the record call and its file format), aeutils.references and
+aeutils._files (atomic writes, safe reads)."""
 
 import json
 import math
+import os
 
 import pytest
 
-from aeutils import config, results
+from aeutils import _files, config, environment, references, results
 
 GOOD = {
     "metrics": {"val_loss": 0.092, "train_loss": 0.091},
     "references": {"val_loss": {"value": 0.09, "source": "the Keras blog"}},
-    "epochs": 50,
-    "seconds": {"train": 100.0, "total": 120.0},
+    "epochs": 4,
 }
 
 
@@ -19,75 +20,113 @@ GOOD = {
 def full_mode(monkeypatch, tmp_path):
     monkeypatch.setenv(config.QUICK_ENV, "0")
     monkeypatch.setenv(config.RECORD_ENV, "1")
+    monkeypatch.delenv(config.OUTPUT_ENV, raising=False)
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     return tmp_path
 
 
-def test_write_in_full_mode(full_mode):
-    record = results.write("01_undercomplete_autoencoder", **GOOD)
+def test_record_in_a_recording_run(full_mode, capsys):
+    rec = results.record("01_undercomplete_autoencoder", **GOOD)
     path = full_mode / "results" / "01_undercomplete_autoencoder.json"
-    assert json.loads(path.read_text()) == record
-    assert record["notebook"] == "01_undercomplete_autoencoder" and record["mode"] == "full"
-    assert record["metrics"] == GOOD["metrics"] and record["epochs"] == 50
-    assert record["seconds"] == {"train": 100.0, "total": 120.0, "per_epoch": 2.0}
-    assert record["references"] == GOOD["references"]
-    env = record["environment"]
-    assert set(env) == {"python", "tensorflow", "keras", "numpy", "backend", "device"}
+    assert json.loads(path.read_text()) == rec
+    assert rec["notebook"] == "01_undercomplete_autoencoder" and rec["mode"] == "full"
+    assert rec["metrics"] == GOOD["metrics"] and rec["epochs"] == 4
+    assert rec["references"] == GOOD["references"] and "seconds" not in rec
+    env = rec["environment"]
+    assert set(env) == {"python", "keras", "backend", "backend_version", "numpy", "device"}
     assert env["keras"].startswith("3.") and env["device"]
-    assert results.read("01_undercomplete_autoencoder") == record
+    assert results.read("01_undercomplete_autoencoder") == rec
+    shown = capsys.readouterr().out
+    assert "recorded in" in shown and "val_loss: 0.092" in shown and "not reached" in shown
 
 
 def test_quick_mode_writes_nothing(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv(config.QUICK_ENV, "1")
     monkeypatch.delenv(config.RECORD_ENV, raising=False)
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
-    record = results.write("01_undercomplete_autoencoder", **GOOD)
-    assert record["mode"] == "quick"
+    assert results.record("01_undercomplete_autoencoder", **GOOD)["mode"] == "quick"
     assert not (tmp_path / "results").exists()
-    assert "not recorded" in capsys.readouterr().out
+    assert "shown only" in capsys.readouterr().out
 
 
 def test_full_mode_without_recording_writes_nothing(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv(config.QUICK_ENV, "0")
     monkeypatch.delenv(config.RECORD_ENV, raising=False)
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
-    assert results.write("01_undercomplete_autoencoder", **GOOD)["mode"] == "full"
+    assert results.record("01_undercomplete_autoencoder", **GOOD)["mode"] == "full"
     assert not (tmp_path / "results").exists()
-    assert "aeutils.tools.reproduce --only 01" in capsys.readouterr().out
+    assert "never changes results/" in capsys.readouterr().out
+
+
+def test_the_record_call_takes_no_timings():
+    """Lessons carry no bookkeeping: the runner times notebooks and cells."""
+    for name in ("seconds", "epoch_seconds"):
+        with pytest.raises(TypeError):
+            results.build("01_x", **GOOD, **{name: {"train": 1.0, "total": 2.0}})
 
 
 def test_an_interrupted_write_leaves_the_old_file_whole(full_mode, monkeypatch):
-    results.write("01_undercomplete_autoencoder", **GOOD)
+    results.record("01_undercomplete_autoencoder", **GOOD)
     path = full_mode / "results" / "01_undercomplete_autoencoder.json"
     before = path.read_text()
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(results.os, "replace", full_disk)
+    monkeypatch.setattr(_files.os, "replace", full_disk)
     with pytest.raises(OSError, match="space"):
-        results.write("01_undercomplete_autoencoder", **{**GOOD, "epochs": 7})
+        results.record("01_undercomplete_autoencoder", **{**GOOD, "epochs": 7})
     assert path.read_text() == before
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_a_killed_write_leaves_no_temporary_file_after_the_next_one(tmp_path):
+    """Defect 4: a SIGKILL mid-write leaves `.name.XXXX.tmp`; the next write removes it."""
+    path = tmp_path / "01_x.json"
+    leftover = tmp_path / ".01_x.json.abc123.tmp"
+    leftover.write_text('{"half')
+    other = tmp_path / ".02_y.json.abc123.tmp"  # another file's write, maybe running now
+    other.write_text("")
+    _files.atomic_write_text(path, "{}")
+    assert not leftover.exists() and other.exists() and path.read_text() == "{}"
 
 
 def test_a_rewritten_file_keeps_its_permissions_and_a_new_one_gets_the_usual(tmp_path):
     old = tmp_path / "old.json"
     old.write_text("{}")
     old.chmod(0o640)
-    results.atomic_write_text(old, "[]")
+    _files.atomic_write_text(old, "[]")
     assert old.read_text() == "[]" and old.stat().st_mode & 0o777 == 0o640
     new = tmp_path / "new.json"
-    results.atomic_write_text(new, "[]")
+    _files.atomic_write_text(new, "[]")
     reference = tmp_path / "plain.json"
     reference.write_text("[]")
     assert new.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
 
 
-def test_read_names_a_malformed_file(full_mode):
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b'{"notebook": ', "not valid JSON"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"[]", "not a valid results file"),
+        (b"null", "not a valid results file"),
+        (b'{"notebook": "01_x", "metrics": {"a": "0.1"}}', "not a valid results file"),
+        (b'{"notebook": "02_y", "metrics": {"a": 0.1}}', "names notebook '02_y'"),
+    ],
+)
+def test_read_names_a_malformed_file(full_mode, content, match):
     (full_mode / "results").mkdir()
-    (full_mode / "results" / "01_x.json").write_text('{"notebook": ')
-    with pytest.raises(ValueError, match="01_x.json"):
+    (full_mode / "results" / "01_x.json").write_bytes(content)
+    with pytest.raises(ValueError, match=match) as err:
+        results.read("01_x")
+    assert "01_x.json" in str(err.value)
+
+
+def test_read_refuses_a_pipe_instead_of_hanging(full_mode):
+    (full_mode / "results").mkdir()
+    os.mkfifo(full_mode / "results" / "01_x.json")
+    with pytest.raises(ValueError, match="not a regular file"):
         results.read("01_x")
 
 
@@ -105,15 +144,20 @@ def test_read_names_a_malformed_file(full_mode):
     ],
 )
 def test_reaches(value, reference, expected):
-    assert results.reaches(value, {**reference, "source": "s"}) is expected
+    assert references.reaches(value, {**reference, "source": "s"}) is expected
 
 
-def test_time_to_reference_higher_is_better():
+@pytest.mark.parametrize("flag", ["no", "yes", 1, 0, None])
+def test_reaches_refuses_a_higher_is_better_that_is_not_a_bool(flag):
+    """Defect 9: the string "no" used to count as true."""
+    with pytest.raises(TypeError, match="higher_is_better"):
+        references.reaches(0.5, {"value": 0.9, "source": "s", "higher_is_better": flag})
+
+
+def test_first_epoch_reaching():
     ref = {"value": 0.9, "source": "s", "higher_is_better": True}
-    assert results.time_to_reference([0.5, 0.8, 0.95], ref, [2.0] * 3) == {
-        "epoch": 3,
-        "seconds": 6.0,
-    }
+    assert references.first_epoch_reaching([0.5, 0.8, 0.95], ref) == 3
+    assert references.first_epoch_reaching([0.5, 0.8], ref) is None
 
 
 @pytest.mark.parametrize(
@@ -124,7 +168,6 @@ def test_time_to_reference_higher_is_better():
         ({"metrics": {}}, TypeError),
         ({"metrics": {"nested": {"a": 1}}}, TypeError),
         ({"epochs": 0}, ValueError),
-        ({"seconds": {"train": 1.0}}, ValueError),
         ({"references": {"val_loss": {"value": 0.09}}}, ValueError),
         ({"references": {"val_loss": {"value": 0.09, "source": " "}}}, ValueError),
         ({"references": {"val_loss": {"value": 0.09, "source": "s", "x": 1}}}, ValueError),
@@ -133,50 +176,59 @@ def test_time_to_reference_higher_is_better():
             {"references": {"val_loss": {"value": 1, "source": "s", "higher_is_better": 1}}},
             TypeError,
         ),
+        # defect 9: a reference to a metric that was never measured
+        ({"references": {"psnr": {"value": 20, "source": "s"}}}, ValueError),
+        # defect 9: a curve longer than the epochs, or logged every second epoch
+        ({"curves": {"val_loss": [0.3, 0.2, 0.1, 0.09, 0.08]}}, ValueError),
+        ({"curves": {"val_loss": [0.3, 0.1]}}, ValueError),
+        ({"curves": {"val_loss": "0.3"}}, TypeError),
+        ({"curves": {"val_loss": [0.2, 0.1, 0.09, math.inf]}}, ValueError),
     ],
 )
 def test_bad_records(full_mode, change, error):
     with pytest.raises(error):
-        results.write("01_undercomplete_autoencoder", **{**GOOD, **change})
+        results.record("01_undercomplete_autoencoder", **{**GOOD, **change})
     assert not (full_mode / "results" / "01_undercomplete_autoencoder.json").exists()
 
 
 @pytest.mark.parametrize("name", ["undercomplete", "1_x", "01_X", "01_x.json", "../01_x"])
 def test_bad_notebook_name(full_mode, name):
     with pytest.raises(ValueError, match="notebook"):
-        results.write(name, **GOOD)
+        results.record(name, **GOOD)
+
+
+def test_save_refuses_a_record_whose_name_is_a_path(full_mode):
+    """Defect 1: save() used to write '../../victim' as results/../../victim.json."""
+    rec = results.build("01_x", **GOOD)
+    rec["notebook"] = "../../victim"
+    with pytest.raises(ValueError, match="notebook"):
+        results.save(rec, full_mode / "results")
+    assert not (full_mode.parent / "victim.json").exists()
+    assert not list(full_mode.rglob("*.json"))
 
 
 def test_read_missing(full_mode):
-    with pytest.raises(FileNotFoundError, match="full mode"):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
         results.read("99_nothing")
 
 
-def test_time_to_reference_and_curves(full_mode):
-    record = results.write(
+def test_curves_and_the_epoch_that_reached_a_reference(full_mode):
+    rec = results.record(
         "01_undercomplete_autoencoder",
         **GOOD,
         curves={"val_loss": [0.2, 0.1, 0.09, 0.085], "train_loss": [0.3, 0.2, 0.1, 0.09]},
     )
-    assert record["curves"]["val_loss"] == [0.2, 0.1, 0.09, 0.085]
-    # per_epoch is 100 s / 50 epochs = 2 s; only metrics with a reference get a time
-    assert record["time_to_reference"] == {"val_loss": {"epoch": 3, "seconds": 6.0}}
-    never = results.time_to_reference([0.2, 0.1], {"value": 0.05, "source": "s"}, [2.0, 2.0])
-    assert never == {"epoch": None, "seconds": None}
-    with pytest.raises(ValueError):
-        results.build("01_x", **GOOD, curves={"val_loss": [0.1, math.inf]})
+    assert rec["curves"]["val_loss"] == [0.2, 0.1, 0.09, 0.085]
+    assert rec["reached_at_epoch"] == {"val_loss": 3}  # only metrics with a reference
 
 
-def test_measured_epoch_times_give_the_time_to_reference(full_mode):
-    record = results.build(
-        "01_x",
-        **{**GOOD, "epochs": 3},
-        curves={"val_loss": [0.2, 0.1, 0.09]},
-        epoch_seconds=[10.0, 1.0, 1.0],
-    )
-    assert record["time_to_reference"] == {"val_loss": {"epoch": 3, "seconds": 12.0}}
-    with pytest.raises(ValueError, match="epoch_seconds"):
-        results.build("01_x", **GOOD, epoch_seconds=[1.0, 2.0])
+def test_the_device_is_asked_of_the_backend_in_use(monkeypatch):
+    """The device used to be asked of TensorFlow only, so a JAX or PyTorch GPU run said CPU."""
+    asked = []
+    monkeypatch.setattr(environment, "_gpus", lambda b: asked.append(b) or ["Fake GPU"])
+    assert environment.device("jax") == "GPU: Fake GPU" and asked == ["jax"]
+    monkeypatch.setattr(environment, "_gpus", lambda b: [])
+    assert environment.device("torch").startswith("CPU: ")
 
 
 def test_epoch_timer_measures_each_epoch():

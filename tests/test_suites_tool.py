@@ -1,4 +1,4 @@
-"""aeutils.tools.suites: the README's per-backend table is the recorded one, and its pieces work.
+"""tools.suites: results/README.md's per-backend table is the recorded one, and its pieces work.
 
 The suites themselves are not run here (they take most of an hour on three backends); these
 tests check the record, the merging, the table and the failure parsing on small inputs.
@@ -10,19 +10,18 @@ import os
 import pytest
 
 from aeutils import config
-from aeutils.tools import backends, reproduce, suites
+from tools import backends, reproduce, suites, tables
 
 ROOT = config.repo_root()
 
 
-def test_the_readme_table_is_the_recorded_one_with_a_row_per_notebook():
-    record = json.loads((ROOT / "results" / suites.SUITES_FILE).read_text(encoding="utf-8"))
+def test_the_results_table_is_the_recorded_one_with_a_row_per_notebook():
+    record = json.loads((ROOT / "results" / tables.SUITES_FILE).read_text(encoding="utf-8"))
     assert set(record["backends"]) == set(backends.BACKENDS)
-    stems = [p.stem for p in reproduce.notebooks(ROOT)]
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = suites.table(record, stems)
-    assert f"{suites.README_START}\n{table}\n{suites.README_END}" in readme, (
-        "README.md's suites table is stale: run python -m aeutils.tools.suites --record"
+    stems = [p.stem for p in tables.course_notebooks(ROOT)]
+    readme = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    assert suites.table(record, stems) in readme, (
+        "results/README.md's suites table is stale: run python -m tools.suites --record"
     )
 
 
@@ -74,6 +73,8 @@ def test_a_failure_is_recorded_with_its_cell_and_the_environment_is_put_back(mon
     [
         ["--backends", "tensorflow,mxnet"],
         ["--backends", "jax", "--only", "99"],
+        ["--backends", "jax", "--only", ""],
+        ["--backends", ""],
         ["--backends", "jax", "--timeout", "0"],
     ],
 )

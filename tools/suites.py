@@ -1,15 +1,15 @@
 """Run every notebook in quick mode on each Keras backend, and record which pass and how long.
 
-    python -m aeutils.tools.suites --backends torch             # one backend, all notebooks
-    python -m aeutils.tools.suites --backends jax,torch --record
-    python -m aeutils.tools.suites --backends torch --only 06 --record   # update one row
+    python -m tools.suites --backends torch             # one backend, all notebooks
+    python -m tools.suites --backends jax,torch --record
+    python -m tools.suites --backends torch --only 06 --record   # update one row
 
-Each notebook runs in a fresh kernel (papermill, through ``aeutils.tools.reproduce``) with
+Each notebook runs in a fresh kernel (papermill, through ``tools.reproduce``) with
 ``KERAS_BACKEND`` and ``AEUTILS_QUICK=1`` set, one notebook at a time and one backend after
 the other, so that no run shares the machine with another. A quick run checks what each
 notebook teaches with its quick-mode thresholds, so "passed" means every assertion held on
 that backend. ``--record`` merges the outcome into ``results/suites.json`` (a notebook not
-run keeps its earlier entry) and writes the README's table from it; the executed copies go to
+run keeps its earlier entry) and regenerates ``results/README.md``; the executed copies go to
 ``logs/executed-quick/<backend>/`` (ignored). A wall time is a measurement of one machine at
 one moment, never a test: the table says which machine and when.
 """
@@ -17,20 +17,16 @@ one moment, never a test: the table says which machine and when.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 import time
 from pathlib import Path
 
-from .. import config, results
+from aeutils import _files, config, environment
+
 from . import reproduce, tables
 from .backends import BACKENDS, chosen, version
-
-SUITES_FILE = "suites.json"
-README_START = "<!-- suites:start (python -m aeutils.tools.suites --record) -->"
-README_END = "<!-- suites:end -->"
 
 
 def run_backend(backend: str, paths: list[Path], out_dir: Path, timeout: int | None) -> dict:
@@ -64,13 +60,13 @@ def merge(record: dict, backend: str, outcome: dict, when: str) -> dict:
     entry["notebooks"] = dict(sorted(entry["notebooks"].items()))
     entry["version"] = version(BACKENDS[backend])
     entry["when"] = when
-    entry["device"] = results.device()
+    entry["device"] = environment.device(backend)
     entry["keras"] = version("keras")
     return record
 
 
 def table(record: dict, stems: list[str] | None = None) -> str:
-    """The README's table: one row per notebook, one column per backend.
+    """The quick-suite table: one row per notebook, one column per backend.
 
     ``stems`` are the rows (the course's notebooks: one never run on a backend shows "not
     run" there); by default, every notebook in the record.
@@ -78,12 +74,9 @@ def table(record: dict, stems: list[str] | None = None) -> str:
     backends = [b for b in BACKENDS if b in record.get("backends", {})]
     if stems is None:
         stems = sorted({s for b in backends for s in record["backends"][b]["notebooks"]})
-    rows = [
-        "| notebook | " + " | ".join(backends) + " |",
-        "|" + " --- |" * (len(backends) + 1),
-    ]
+    rows = []
     for stem in stems:
-        cells = []
+        cells = [stem]
         for b in backends:
             found = record["backends"][b]["notebooks"].get(stem)
             if found is None:
@@ -93,14 +86,14 @@ def table(record: dict, stems: list[str] | None = None) -> str:
                 cells.append("**failed**" + (f" in {cell.group(0)}" if cell else ""))
             else:
                 cells.append(f"passed, {tables.format_seconds(found['seconds'])}")
-        rows.append(f"| {stem} | " + " | ".join(cells) + " |")
+        rows.append(cells)
     passed = {
         b: sum("seconds" in record["backends"][b]["notebooks"].get(s, {}) for s in stems)
         for b in backends
     }
-    rows.append("")
-    rows.append(
-        "Quick mode, one notebook at a time; wall time of each whole notebook. "
+    return (
+        tables.markdown_table(["notebook", *backends], rows)
+        + "\n\nQuick mode, one notebook at a time; wall time of each whole notebook. "
         + "; ".join(
             f"{b} {record['backends'][b]['version']}: {passed[b]} of {len(stems)} passed, "
             f"finished {record['backends'][b]['when']}, {record['backends'][b]['device']}"
@@ -108,12 +101,11 @@ def table(record: dict, stems: list[str] | None = None) -> str:
         )
         + "."
     )
-    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m aeutils.tools.suites",
+        prog="python -m tools.suites",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -121,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated notebook numbers, e.g. 06,07")
     parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     parser.add_argument(
-        "--record", action="store_true", help="write results/suites.json and the README's table"
+        "--record", action="store_true", help="write results/suites.json and results/README.md"
     )
     args = parser.parse_args(argv)
     backends = chosen(parser, args.backends)
@@ -129,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--timeout must be a positive number of seconds")
     root = config.repo_root()
     try:
-        paths = reproduce.notebooks(root, args.only)
-    except (SystemExit, ValueError) as err:
+        paths = tables.select_notebooks(root, args.only)
+    except ValueError as err:
         parser.error(str(err))
-    path = root / "results" / SUITES_FILE
-    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    path = root / "results" / tables.SUITES_FILE
+    record = _files.read_json(path, "quick-suite file") if path.exists() else {}
     any_failed = False
     for backend in backends:
         print(f"{backend}: {len(paths)} notebook(s), quick mode", flush=True)
@@ -142,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         any_failed |= any("failed" in v for v in outcome.values())
         record = merge(record, backend, outcome, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    text = table(record, [p.stem for p in reproduce.notebooks(root)])
+    text = table(record, [p.stem for p in tables.course_notebooks(root)])
     print("\n" + text)
     if args.record:
-        results.atomic_write_text(path, json.dumps(record, indent=2) + "\n")
-        tables.write_readme_block(root, README_START, README_END, text)
-        print(f"recorded: results/{SUITES_FILE} and README.md's suites table")
+        _files.write_json(path, record)
+        tables.update(root)
+        print(f"recorded: results/{tables.SUITES_FILE} and results/README.md")
     return 1 if any_failed else 0
 
 

@@ -1,9 +1,8 @@
 """Seconds per epoch of the course's models on each Keras backend, side by side in one run.
 
-    python -m aeutils.tools.backends                       # tensorflow, jax, torch if installed
-    python -m aeutils.tools.backends --backends tensorflow,jax --rounds 3
-    python -m aeutils.tools.backends --record              # also write results/backends.json
-                                                           # and the README's backends table
+    python -m tools.backends                       # tensorflow, jax, torch if installed
+    python -m tools.backends --backends tensorflow,jax --rounds 3
+    python -m tools.backends --record              # also results/backends.json and README
 
 A benchmark, not a test: nothing asserts on a time. Each measurement runs in a fresh Python
 process with ``KERAS_BACKEND`` set (a process can hold one backend only) and trains three
@@ -25,70 +24,13 @@ import subprocess
 import sys
 import time
 
-from .. import config, results
+from aeutils import _files, config, environment
+
 from . import tables
 
 MODELS = ("dense (01)", "conv (04)", "denoising (05)")
-README_START = "<!-- backends:start (python -m aeutils.tools.backends --record) -->"
-README_END = "<!-- backends:end -->"
-BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}  # name -> module
-
-_WORKER = r"""
-import json, os, sys, time
-import numpy as np
-import keras
-from keras import layers
-from aeutils import data
-
-images, epochs = int(sys.argv[1]), int(sys.argv[2])
-(x, _), _ = data.load_mnist(train_limit=images)
-flat = x.reshape(-1, 784)
-noisy = np.clip(x + 0.5 * np.random.default_rng(0).normal(size=x.shape), 0, 1).astype("float32")
-
-
-def dense():
-    i = keras.Input((784,))
-    code = layers.Dense(32, activation="relu")(i)
-    return keras.Model(i, layers.Dense(784, activation="sigmoid")(code))
-
-
-def conv(filters, layout):
-    i = keras.Input((28, 28, 1))
-    h = i
-    for f in filters:
-        h = layers.Conv2D(f, 3, activation="relu", padding="same")(h)
-        h = layers.MaxPooling2D(2, padding="same")(h)
-    for f, pad in layout:
-        h = layers.UpSampling2D(2)(layers.Conv2D(f, 3, activation="relu", padding=pad)(h))
-    return keras.Model(i, layers.Conv2D(1, 3, activation="sigmoid", padding="same")(h))
-
-
-class Timer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
-runs = {
-    "dense (01)": (dense(), flat, flat, 256),
-    "conv (04)": (conv([16, 8, 8], [(8, "same"), (8, "same"), (16, "valid")]), x, x, 128),
-    "denoising (05)": (conv([32, 32], [(32, "same"), (32, "same")]), noisy, x, 128),
-}
-out = {}
-for name, (model, inputs, targets, batch) in runs.items():
-    keras.utils.set_random_seed(0)
-    model.compile(optimizer="adam", loss="binary_crossentropy")
-    timer = Timer()
-    model.fit(inputs, targets, epochs=epochs, batch_size=batch, verbose=0, callbacks=[timer])
-    out[name] = timer.seconds
-found = {"backend": keras.backend.backend(), "keras": keras.__version__, "epochs": out}
-print("RESULT " + json.dumps(found))
-"""
+BACKENDS = environment.BACKEND_PACKAGES  # backend name -> the package that provides it
+_WORKER_MODULE = "tools.bench_worker"  # run as `python -m` in a fresh process per backend
 
 
 def available() -> list[str]:
@@ -97,7 +39,9 @@ def available() -> list[str]:
 
 def chosen(parser: argparse.ArgumentParser, names: str) -> list[str]:
     """The backends named in ``names`` ("jax,torch"); a parser error if unknown or missing."""
-    backends = names.split(",")
+    backends = list(dict.fromkeys(name.strip() for name in names.split(",")))
+    if not all(backends):
+        parser.error(f"--backends takes comma-separated names such as jax,torch, got {names!r}")
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
@@ -112,7 +56,8 @@ def measure(backend: str, images: int, epochs: int) -> dict:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop(config.QUICK_ENV, None)
     run = subprocess.run(
-        [sys.executable, "-c", _WORKER, str(images), str(epochs)],
+        [sys.executable, "-m", _WORKER_MODULE, str(images), str(epochs)],
+        cwd=config.repo_root(),
         env=env,
         capture_output=True,
         text=True,
@@ -129,24 +74,23 @@ def measure(backend: str, images: int, epochs: int) -> dict:
 def table(record: dict) -> str:
     backends = list(record["seconds_per_epoch"])
     base = record["seconds_per_epoch"]["tensorflow"] if "tensorflow" in backends else None
-    head = "| model | " + " | ".join(backends) + " |"
-    rows = [head, "|" + " --- |" * (len(backends) + 1)]
+    rows = []
     for model in MODELS:
-        cells = []
+        cells = [model]
         for b in backends:
             s = record["seconds_per_epoch"][b][model]
             ratio = f" ({s / base[model]:.2f}×)" if base and b != "tensorflow" else ""
             cells.append(f"{s:.2f} s{ratio}")
-        rows.append(f"| {model} | " + " | ".join(cells) + " |")
+        rows.append(cells)
     env = record["environment"]
-    rows.append("")
-    rows.append(
-        f"Seconds per epoch on {record['images']} training images (median of epochs 2–"
+    return (
+        tables.markdown_table(["model", *backends], rows)
+        + "\n\n"
+        + f"Seconds per epoch on {record['images']} training images (median of epochs 2–"
         f"{record['epochs']}, {record['rounds']} round(s), backends taking turns), ratios to "
         f"TensorFlow in brackets; {env.get('device', '')}, {record['when']}, Keras "
         f"{record['keras']}, " + ", ".join(f"{k} {v}" for k, v in record["versions"].items()) + "."
     )
-    return "\n".join(rows)
 
 
 def main(argv=None) -> int:
@@ -157,7 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="turns per backend")
     parser.add_argument("--record", action="store_true", help="write results/ and the README")
     args = parser.parse_args(argv)
-    backends = chosen(parser, args.backends) if args.backends else available()
+    backends = chosen(parser, args.backends) if args.backends is not None else available()
     if args.epochs < 2 or args.rounds < 1 or args.images < 256:
         parser.error("need --epochs >= 2, --rounds >= 1 and --images >= 256")
 
@@ -171,7 +115,7 @@ def main(argv=None) -> int:
             for m in MODELS:
                 samples[b][m].extend(found["epochs"][m][1:])  # the first epoch also compiles
             print(f"round {r + 1}: {b:10s} {time.perf_counter() - start:6.1f} s", flush=True)
-    env = {"device": results.device(), "python": sys.version.split()[0]}
+    env = {"device": environment.device(backends[0]), "python": sys.version.split()[0]}
     record = {
         "images": args.images,
         "epochs": args.epochs,
@@ -188,11 +132,9 @@ def main(argv=None) -> int:
     print("\n" + text)
     if args.record:
         root = config.repo_root()
-        results.atomic_write_text(
-            root / "results" / "backends.json", json.dumps(record, indent=2) + "\n"
-        )
-        tables.write_readme_block(root, README_START, README_END, text)
-        print("recorded: results/backends.json and README.md's backends table")
+        _files.write_json(root / "results" / tables.BACKENDS_FILE, record)
+        tables.update(root)
+        print(f"recorded: results/{tables.BACKENDS_FILE} and results/README.md")
     return 0
 
 

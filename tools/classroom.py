@@ -1,7 +1,7 @@
 """Student copies of the course notebooks for a class, made with nbgrader.
 
-    python -m aeutils.classroom release OUTDIR                  # every notebook
-    python -m aeutils.classroom release OUTDIR --notebooks 01,04
+    python -m tools.classroom release OUTDIR                  # every notebook
+    python -m tools.classroom release OUTDIR --notebooks 01,04
 
 sets up an nbgrader course folder in OUTDIR (``nbgrader_config.py``, ``source/<assignment>/``
 with one assignment per notebook, a data note) and runs ``nbgrader generate_assignment`` for
@@ -27,8 +27,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import config
-from .tools import tables
+from aeutils import _files, config
+
+from . import tables
 
 MARKER = ".aeutils-classroom"
 """File that marks a folder this command made, so it may be refreshed but nothing else is."""
@@ -42,7 +43,7 @@ QUICK_LINE = (
 _LINK = re.compile(r"\[([^\]]+)\]\((\d\d_[a-z0-9_]+)\.ipynb\)")
 
 CONFIG = """\
-# nbgrader configuration of a class made by `python -m aeutils.classroom release`.
+# nbgrader configuration of a class made by `python -m tools.classroom release`.
 c = get_config()  # noqa: F821 (nbgrader provides it)
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = "."
@@ -67,17 +68,11 @@ class ClassroomError(RuntimeError):
 
 
 def _select(root: Path, notebooks: str | None) -> list[Path]:
-    found = tables.course_notebooks(root)
-    if not notebooks:
-        return found
-    wanted = [n.strip() for n in notebooks.split(",") if n.strip()]
-    by_number = {p.name[:2]: p for p in found}
-    unknown = [n for n in wanted if n not in by_number]
-    if unknown:
-        raise ClassroomError(
-            f"no notebook numbered {', '.join(unknown)}; the course has {', '.join(by_number)}"
-        )
-    return [by_number[n] for n in sorted(set(wanted))]
+    """The notebooks to release: all for None, else those numbered in ``notebooks``."""
+    try:
+        return tables.select_notebooks(root, notebooks)
+    except ValueError as err:
+        raise ClassroomError(f"--notebooks: {err}") from None
 
 
 def student_source(nb: nbformat.NotebookNode, released=None) -> nbformat.NotebookNode:
@@ -148,13 +143,15 @@ def run_nbgrader(args: list[str], cwd, **env) -> subprocess.CompletedProcess:
 
 
 def _prepare(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ClassroomError(f"{out} is a file: name a folder for the class")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise ClassroomError(
             f"{out} exists and holds files this command did not make; choose an empty or new "
             "folder (nothing in it is overwritten)"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by python -m aeutils.classroom release\n", encoding="utf-8")
+    (out / MARKER).write_text("made by python -m tools.classroom release\n", encoding="utf-8")
 
 
 def release(
@@ -171,6 +168,8 @@ def release(
     except RuntimeError as err:  # installed outside a checkout: no notebooks to release
         raise ClassroomError(str(err)) from err
     out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise ClassroomError(f"{out} is a file: name a folder for the class")
     selected = _select(root, notebooks)
     existing = [p.stem for p in selected if (out / "source" / p.stem).exists()]
     if existing and not refresh:
@@ -179,8 +178,12 @@ def release(
             "your edits; pass --refresh to make them again from the course notebooks"
         )
     _prepare(out)
-    (out / "nbgrader_config.py").write_text(CONFIG.format(course_id=course_id), encoding="utf-8")
-    (out / "DATA.md").write_text(DATA_NOTE, encoding="utf-8")
+    nbgrader_config = out / "nbgrader_config.py"
+    if nbgrader_config.exists():  # the teacher's, possibly edited: never rewritten
+        print(f"kept {nbgrader_config} as it is")
+    else:
+        _files.atomic_write_text(nbgrader_config, CONFIG.format(course_id=course_id))
+    _files.atomic_write_text(out / "DATA.md", DATA_NOTE)
     stems = {p.stem for p in selected}
     released = []
     for path in selected:
@@ -203,23 +206,23 @@ def release(
     for folder in sorted(p for p in (out / "release").iterdir() if p.is_dir()):
         index += [f"- [{folder.name}]({folder.name}/{folder.name}.ipynb)"]
     index += ["", DATA_NOTE.replace("# Data for the notebooks", "## Data")]
-    (out / "release" / "README.md").write_text("\n".join(index), encoding="utf-8")
+    _files.atomic_write_text(out / "release" / "README.md", "\n".join(index))
     return released
 
 
-TABLE_START = "<!-- exercises:start (python -m aeutils.classroom table) -->"
+TABLE_START = "<!-- exercises:start (python -m tools.classroom table) -->"
 TABLE_END = "<!-- exercises:end -->"
 
 
 def exercise_table(root: Path | None = None) -> str:
     """The Markdown table of the gradable exercises: notebook, exercise, points, names."""
     root = Path(root) if root else config.repo_root()
-    lines = [
-        "| Notebook | Exercise | Points | The answer defines |",
-        "| --- | --- | --- | --- |",
-    ]
+    paths = tables.course_notebooks(root)
+    if not paths:
+        raise ClassroomError(f"{root} has no notebooks/NN_*.ipynb: is it the course's folder?")
+    rows = []
     total = 0
-    for path in tables.course_notebooks(root):
+    for path in paths:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -229,15 +232,15 @@ def exercise_table(root: Path | None = None) -> str:
             found = re.search(r"for _name in \[([^\]]*)\]", cell.source)
             names = [n.strip().strip('"') for n in found.group(1).split(",")] if found else []
             defines = ", ".join(f"`{n}`" for n in names)
-            lines.append(f"| {path.stem} | {number} | {meta['points']} | {defines} |")
+            rows.append([path.stem, number, str(meta["points"]), defines])
             total += meta["points"]
-    lines.append(f"| **all** | | **{total}** | |")
-    return "\n".join(lines)
+    rows.append(["**all**", "", f"**{total}**", ""])
+    return tables.markdown_table(["Notebook", "Exercise", "Points", "The answer defines"], rows)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m aeutils.classroom", description=__doc__.split("\n\n")[0]
+        prog="python -m tools.classroom", description=__doc__.split("\n\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("release", help="make an nbgrader class folder with student copies")
@@ -251,10 +254,10 @@ def main(argv=None) -> int:
     )
     commands.add_parser("table", help="print the table of gradable exercises (TEACHING.md)")
     args = parser.parse_args(argv)
-    if args.command == "table":
-        print(exercise_table())
-        return 0
     try:
+        if args.command == "table":
+            print(exercise_table())
+            return 0
         released = release(args.out, args.notebooks, args.course_id, args.refresh)
     except ClassroomError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,1 +1,0 @@
-"""Maintainers' tools: run the course headless and regenerate its tables (not for learners)."""

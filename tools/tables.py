@@ -1,0 +1,331 @@
+"""The course's generated tables, all written by ``markdown_table``, and ``results/README.md``.
+
+    python -m tools.reproduce --table      # results/*.json -> results/README.md
+
+``results/README.md`` is generated whole from the JSON files beside it: the headline of each
+notebook, every metric with the sources of its references, the whole-course run times, the
+quick suite on each backend and the backend benchmark. A test fails when it is out of step.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from aeutils import _files, references, results
+
+COMMAND = "python -m tools.reproduce --table"
+RESULTS_README = "README.md"
+COURSE_FILE = "course.json"
+SUITES_FILE = "suites.json"
+BACKENDS_FILE = "backends.json"
+
+HEADLINES = {
+    "01_undercomplete_autoencoder": "val_loss",
+    "02_sparse_autoencoder": "val_loss",
+    "03_deep_autoencoder": "val_loss",
+    "04_convolutional_autoencoder": "val_loss",
+    "05_denoising_autoencoder": "psnr_denoised",
+    "06_variational_autoencoder": "train_neg_elbo_epoch_30",
+    "07_contractive_autoencoder": "jacobian_norm_contractive",
+    "08_autoencoders_and_pca": "max_subspace_angle_deg",
+    "09_what_denoising_learns": "psnr_dae_mask",
+    "10_anomaly_detection": "auc_mean",
+    "11_super_resolution": "psnr_ae_x2",
+    "12_latent_space": "path_digit_share_vae",
+    "13_features_from_few_labels": "accuracy_spread_vae_10",
+}
+"""Each notebook's headline metric: the one number the results' first table shows for it."""
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table; every generated table of the course is written by this function.
+
+    Cells are strings; a ``|`` inside one is escaped. Raises ValueError when a row's length
+    differs from the header's.
+    """
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"row {row!r} has {len(row)} cells for {len(header)} columns")
+
+    def line(cells):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), "|" + " --- |" * len(header), *map(line, rows)])
+
+
+def course_notebooks(root: Path) -> list[Path]:
+    """The course's notebooks, in order."""
+    return sorted((Path(root) / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def select_notebooks(root: Path, only: str | None = None) -> list[Path]:
+    """The course's notebooks, or those numbered in ``only`` ("04,05").
+
+    Raises ValueError for an empty selection, a part that is not a number, or a number no
+    notebook has: a typo must not run (or release) every notebook, or none.
+    """
+    found = course_notebooks(root)
+    if only is None:
+        return found
+    parts = [part.strip() for part in str(only).split(",")]
+    if any(not part.isdigit() for part in parts):
+        raise ValueError(
+            f"notebooks are chosen by comma-separated numbers such as 04,05, got {only!r}"
+        )
+    wanted = {part.zfill(2) for part in parts}
+    unknown = wanted - {p.name[:2] for p in found}
+    if unknown:
+        raise ValueError(
+            f"no notebook numbered {', '.join(sorted(unknown))}; the course has "
+            f"{', '.join(p.name[:2] for p in found)}"
+        )
+    return [p for p in found if p.name[:2] in wanted]
+
+
+def format_seconds(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    if 0 < abs(value) < 1e-3:
+        return f"{value:.2g}"
+    if abs(value) >= 100:
+        return f"{value:.2f}"
+    if abs(value) >= 1:
+        return f"{value:.3f}".rstrip("0")
+    return f"{value:.4f}"
+
+
+def _records(root: Path) -> list[dict]:
+    """The results records of the course's notebooks, in order (only notebooks that have one).
+
+    Raises SystemExit naming the file when one is not a valid results record, and when there
+    are none at all (the table would otherwise be emptied silently).
+    """
+    records = []
+    for notebook in course_notebooks(root):
+        try:
+            records.append(results.read(notebook.stem, root))
+        except FileNotFoundError:
+            continue
+        except ValueError as err:  # names the file
+            raise SystemExit(str(err)) from None
+    if not records:
+        raise SystemExit(
+            f"no results file for any notebook in {Path(root) / 'results'}: nothing to tabulate"
+        )
+    return records
+
+
+def _reference_text(record: dict, metric: str) -> str:
+    ref = record.get("references", {}).get(metric)
+    if not ref:
+        return ""
+    digits = ref.get("decimals")
+    text = f"{ref['value']:.{digits}f}" if digits is not None else f"{ref['value']:g}"
+    if references.reaches(record["metrics"][metric], ref):
+        epoch = record.get("reached_at_epoch", {}).get(metric)
+        return text + (f" (reached at epoch {epoch})" if epoch else " (reached)")
+    return text + " (not reached)"
+
+
+def _seconds(record: dict) -> str:
+    seconds = (record.get("seconds") or {}).get("notebook")
+    return format_seconds(seconds) if isinstance(seconds, (int, float)) else ""
+
+
+def headline(record: dict) -> str:
+    """The headline metric of ``record``'s notebook (``HEADLINES``); SystemExit if it has none."""
+    metric = HEADLINES.get(record["notebook"])
+    if metric is None or metric not in record["metrics"]:
+        raise SystemExit(
+            f"tools/tables.py HEADLINES names no measured metric for {record['notebook']} "
+            f"(it has {sorted(record['metrics'])}): add the notebook's headline there"
+        )
+    return metric
+
+
+def render_headlines(records: list[dict]) -> str:
+    rows = []
+    for record in records:
+        metric = headline(record)
+        rows.append(
+            [
+                record["notebook"],
+                f"`{metric}`",
+                _number(record["metrics"][metric]),
+                _reference_text(record, metric) or "(none)",
+                str(record.get("epochs", "")),
+                _seconds(record),
+                record.get("environment", {}).get("device", ""),
+            ]
+        )
+    header = ["Notebook", "Headline metric", "Ours", "Published reference", "Epochs", "Time"]
+    return markdown_table([*header, "Device"], rows)
+
+
+def render_metrics(records: list[dict]) -> str:
+    rows = []
+    for record in records:
+        for i, (metric, value) in enumerate(record["metrics"].items()):
+            ref = record.get("references", {}).get(metric)
+            rows.append(
+                [
+                    record["notebook"] if i == 0 else "",
+                    f"`{metric}`",
+                    f"**{_number(value)}**" if ref else _number(value),
+                    _reference_text(record, metric),
+                    ref["source"] if ref else "",
+                ]
+            )
+    return markdown_table(["Notebook", "Metric", "Ours", "Reference", "Source"], rows)
+
+
+def _read_optional(path: Path, what: str):
+    """The JSON at ``path``, or None when absent; SystemExit naming the file when malformed."""
+    if not path.exists():
+        return None
+    try:
+        return _files.read_json(path, what)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+
+
+def course_runs(root: Path) -> list[dict]:
+    path = Path(root) / "results" / COURSE_FILE
+    found = _read_optional(path, "whole-course times file")
+    if found is None:
+        return []
+    runs = found.get("runs") if isinstance(found, dict) else None
+    keys = {"device", "jobs", "wall_seconds", "notebooks", "date"}
+    if not isinstance(runs, list) or not all(isinstance(r, dict) and keys <= set(r) for r in runs):
+        raise SystemExit(
+            f"{path} is not a whole-course times file: expected {{'runs': [...]}} "
+            f"with {sorted(keys)} in each run"
+        )
+    return runs
+
+
+def render_times(root: Path) -> str:
+    runs = course_runs(root)
+    if not runs:
+        return "No full run of the whole course has been recorded yet."
+    course = len(course_notebooks(root))
+
+    def label(r: dict) -> str:
+        at_once = "one notebook" if r["jobs"] == 1 else f"{r['jobs']} notebooks"
+        text = f"{r['device']}, {at_once} at a time, {r['date'][:10]}"
+        if len(r["notebooks"]) < course:
+            text += f", {len(r['notebooks'])} of the {course} notebooks"
+        return text
+
+    rows = []
+    for stem in sorted({stem for r in runs for stem in r["notebooks"]}):
+        cells = [stem]
+        for r in runs:
+            seconds = r["notebooks"].get(stem)
+            share = seconds / sum(r["notebooks"].values()) if seconds is not None else None
+            cells.append("" if seconds is None else f"{format_seconds(seconds)} ({share:.0%})")
+        rows.append(cells)
+    rows.append(
+        ["**whole course, wall clock**"]
+        + [f"**{format_seconds(r['wall_seconds'])}**" for r in runs]
+    )
+    return markdown_table(["Notebook", *map(label, runs)], rows)
+
+
+def render_suites(root: Path) -> str:
+    found = _read_optional(Path(root) / "results" / SUITES_FILE, "quick-suite file")
+    if not found:
+        return "No quick suite has been recorded yet (`python -m tools.suites --record`)."
+    from .suites import table
+
+    return table(found, [p.stem for p in course_notebooks(root)])
+
+
+def render_backends(root: Path) -> str:
+    found = _read_optional(Path(root) / "results" / BACKENDS_FILE, "backend benchmark file")
+    if not found:
+        return "No backend benchmark has been recorded yet (`python -m tools.backends --record`)."
+    from .backends import table
+
+    return table(found)
+
+
+def render_results_readme(root: Path) -> str:
+    """The whole of ``results/README.md``."""
+    records = _records(root)
+    return "\n".join(
+        [
+            "# Results of the full-mode runs",
+            "",
+            f"Generated by `{COMMAND}` from the JSON files beside it; do not edit by hand. A "
+            "published reference counts as reached when ours, rounded to the decimals its "
+            "source printed, is at least as good. Times are whole notebooks as the runner "
+            "measured them, one notebook at a time unless the file says otherwise.",
+            "",
+            "## Headlines",
+            "",
+            render_headlines(records),
+            "",
+            "## Every metric",
+            "",
+            "**Bold** figures have a published reference beside them.",
+            "",
+            render_metrics(records),
+            "",
+            "## Whole-course runs, full mode",
+            "",
+            render_times(root),
+            "",
+            "## Quick mode on each Keras backend",
+            "",
+            render_suites(root),
+            "",
+            "## Seconds per epoch on each backend",
+            "",
+            render_backends(root),
+            "",
+        ]
+    )
+
+
+def update(root: Path) -> bool:
+    """Rewrite ``results/README.md`` from the JSON files; True if it changed."""
+    path = Path(root) / "results" / RESULTS_README
+    text = render_results_readme(root)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    _files.atomic_write_text(path, text)
+    return True
+
+
+def record_course(root: Path, times: dict[str, float], wall: float, jobs: int) -> None:
+    """Keep the wall time of a full run of the whole course in ``results/course.json``.
+
+    One entry per device and number of notebooks at a time; a new run replaces the entry
+    with the same key. The device is read from the notebooks' own results files.
+    """
+    devices = set()
+    for stem in times:
+        try:
+            devices.add(results.read(stem, root).get("environment", {}).get("device", "unknown"))
+        except (FileNotFoundError, ValueError):
+            devices.add("unknown")
+    device = ", ".join(sorted(devices))
+    runs = [r for r in course_runs(root) if (r["device"], r["jobs"]) != (device, jobs)]
+    runs.append(
+        {
+            "device": device,
+            "jobs": jobs,
+            "wall_seconds": round(wall, 1),
+            "notebooks": {stem: round(seconds, 1) for stem, seconds in sorted(times.items())},
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
+    runs.sort(key=lambda r: (r["device"], r["jobs"]))
+    _files.write_json(Path(root) / "results" / COURSE_FILE, {"runs": runs})
