@@ -8,7 +8,15 @@ import numpy as np
 
 
 def image_array(x, name: str = "x") -> np.ndarray:
-    """Return ``x`` as a float ndarray after checking it holds finite values in [0, 1]."""
+    """Return ``x`` as a float ndarray after checking it holds finite values in [0, 1].
+
+    Also refuses images divided by 255 twice (``x / 255`` of images already in [0, 1]): a
+    non-constant array whose every value lies in (0, 1/255] (1/255 with a relative tolerance
+    of a few units of the dtype's rounding, since float32 ``1 / 255`` lies just above float64
+    ``1 / 255``). A constant array is accepted, e.g. a flat near-black prediction
+    ``np.full_like(x, 0.002)``. The limit: a non-constant array with all its values in
+    (0, 1/255], say a model's faint near-black output, is refused as "divided by 255 twice".
+    """
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)  # accepts tensors that implement __array__
@@ -26,21 +34,28 @@ def image_array(x, name: str = "x") -> np.ndarray:
     low, high = float(x.min()), float(x.max())
     if low < 0.0 or high > 1.0:
         raise ValueError(f"{name} must lie in [0, 1], got values from {low:.4g} to {high:.4g}")
-    if 0.0 < high <= 1.0 / 255.0:
+    # float32(1) / 255 rounds to just above float64 1/255: allow the dtype's rounding
+    twice = (1.0 / 255.0) * (1.0 + 4.0 * float(np.finfo(x.dtype).eps))
+    if 0.0 < high <= twice and low < high:
         raise ValueError(
-            f"{name} has no value above 1/255 (max {high:.3g}): it looks divided by 255 twice; "
-            "data.load_mnist already returns images in [0, 1]"
+            f"{name} has no value above 1/255 (values from {low:.3g} to {high:.3g}): it looks "
+            "divided by 255 twice; data.load_mnist already returns images in [0, 1]"
         )
     return x
+
+
+_UNBATCHED = ((784,), (28, 28), (28, 28, 1))
+"""Shapes of one MNIST image without its batch axis."""
 
 
 def batch(x: np.ndarray, name: str = "x") -> np.ndarray:
     """Refuse an unbatched image: metrics score the first axis as the images.
 
-    (784,) would be 784 one-pixel images and (28, 28) would be 28 one-row images: silently
-    wrong figures, so both are errors that say to pass ``x[None]`` for one image.
+    (784,) would be 784 one-pixel images, (28, 28) 28 one-row images and (28, 28, 1) 28
+    one-row images with a channel axis: silently wrong figures, so all three are errors that
+    say to pass ``x[None]`` for one image.
     """
-    if x.ndim < 2 or x.shape == (28, 28):
+    if x.ndim < 2 or x.shape in _UNBATCHED:
         raise ValueError(
             f"{name} has shape {x.shape}, which reads as one unbatched image: metrics take a "
             "batch (N, ...) and score each of its N images; for one image pass x[None]"
@@ -57,7 +72,7 @@ def as_images(x, name: str = "x") -> np.ndarray:
         return x
     if x.ndim == 4 and x.shape[1:] == (28, 28, 1):
         return x[..., 0]
-    hint = " (for one image, pass x[None], a batch of one)" if x.shape in ((784,), (28, 28)) else ""
+    hint = " (for one image, pass x[None], a batch of one)" if x.shape in _UNBATCHED else ""
     raise ValueError(
         f"{name} must be a batch of MNIST images of shape (N, 784), (N, 28, 28) or "
         f"(N, 28, 28, 1), got {x.shape}{hint}"

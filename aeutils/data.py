@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -39,6 +41,52 @@ class MNISTFileError(ValueError):
     """A file was found but it is not a readable, valid MNIST ``mnist.npz``."""
 
 
+class MNISTPermissionError(PermissionError):
+    """A folder on the way to ``mnist.npz`` cannot be entered (permission denied)."""
+
+
+def _mode(path: Path, where: str) -> int | None:
+    """``os.stat(path).st_mode`` (links followed), or None when nothing is there.
+
+    A folder on the way that cannot be entered becomes MNISTPermissionError naming ``where``
+    (e.g. the environment variable that pointed there) and the folder.
+    """
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except PermissionError as err:
+        raise MNISTPermissionError(
+            f"{where}, but {str(path)!r} cannot be reached: permission denied, the folder "
+            f"{str(path.parent)!r} (or one above it) cannot be entered or read. Give yourself "
+            f"access (e.g. chmod u+rx {str(path.parent)!r}) or use another folder."
+        ) from err
+
+
+def _refuse_non_regular(path: Path, mode: int) -> None:
+    """Raise MNISTFileError naming ``path`` unless ``mode`` is a regular file's.
+
+    A named pipe (FIFO), a device or a socket is never opened: reading one can block forever
+    (a FIFO without a writer) or never end, in NumPy or in Keras's hash check.
+    """
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise MNISTFileError(f"{path} is a folder, not a file: it should be MNIST's {FILENAME}.")
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    raise MNISTFileError(
+        f"{path} is {kind}, not a regular file: it is not read, since reading it could block "
+        f"forever. Remove it and put MNIST's {FILENAME} (a regular file) there."
+    )
+
+
 def keras_cache_path() -> Path:
     """Keras's download cache: ``$KERAS_HOME/datasets/mnist.npz``, else ``~/.keras/...``."""
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
@@ -50,7 +98,10 @@ def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
 
     The order: an explicit ``path``; ``$AEUTILS_DATA_DIR/mnist.npz``; Keras's cache.
     An explicit ``path`` or a set ``AEUTILS_DATA_DIR`` that does not hold the file is an
-    error (MNISTNotFoundError), not a reason to fall back to something else.
+    error (MNISTNotFoundError), not a reason to fall back to something else. Something there
+    that is not a regular file (a folder, a named pipe, a device) is MNISTFileError, and a
+    folder on the way that cannot be entered is MNISTPermissionError; neither is ever opened
+    or handed to Keras.
     """
     if path is not None:
         if not isinstance(path, (str, os.PathLike)):
@@ -61,22 +112,32 @@ def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
                 "path out to use $AEUTILS_DATA_DIR, Keras's cache or Keras's download"
             )
         path = Path(path).expanduser()
-        if path.is_dir():
+        where = f"path={str(path)!r} was given"
+        mode = _mode(path, where)
+        if mode is not None and stat.S_ISDIR(mode):
             path = path / FILENAME
-        if not path.is_file():
+            mode = _mode(path, where)
+        if mode is None:
             raise MNISTNotFoundError(f"path={str(path)!r} was given but there is no such file.")
+        _refuse_non_regular(path, mode)
         return path
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
         candidate = Path(data_dir).expanduser() / FILENAME
-        if not candidate.is_file():
+        mode = _mode(candidate, f"{DATA_DIR_ENV} is set to {data_dir!r}")
+        if mode is None:
             raise MNISTNotFoundError(
                 f"{DATA_DIR_ENV} is set to {data_dir!r}, but {str(candidate)!r} does not exist. "
                 f"Put MNIST's {FILENAME} there, or unset {DATA_DIR_ENV} to let Keras download it."
             )
+        _refuse_non_regular(candidate, mode)
         return candidate
     cached = keras_cache_path()
-    return cached if cached.is_file() else None
+    mode = _mode(cached, "Keras's cache is searched")
+    if mode is None:
+        return None
+    _refuse_non_regular(cached, mode)
+    return cached
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -109,17 +170,27 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def _check_readable_npz(path: Path) -> None:
-    """Tell apart the ways a file can fail to be an .npz before NumPy tries to read it."""
-    if path.is_dir():
-        raise MNISTFileError(f"{path} is a folder, not a file: it should be MNIST's {FILENAME}.")
+    """Tell apart the ways a file can fail to be an .npz before NumPy tries to read it.
+
+    Only a regular file is opened: a folder, a named pipe (which would block forever) or a
+    device is refused from its ``os.stat`` alone.
+    """
+    denied = (
+        f"{path} cannot be read: permission denied. The file itself may be fine; give "
+        "yourself read access (e.g. chmod u+r) rather than deleting it."
+    )
+    try:
+        mode = os.stat(path).st_mode
+    except PermissionError as err:
+        raise MNISTFileError(denied) from err
+    except OSError as err:
+        raise MNISTFileError(f"{path} cannot be read ({type(err).__name__}: {err}).") from err
+    _refuse_non_regular(path, mode)
     try:
         with open(path, "rb") as f:
             head = f.read(512)
     except PermissionError as err:
-        raise MNISTFileError(
-            f"{path} cannot be read: permission denied. The file itself may be fine; give "
-            "yourself read access (e.g. chmod u+r) rather than deleting it."
-        ) from err
+        raise MNISTFileError(denied) from err
     except OSError as err:
         raise MNISTFileError(f"{path} cannot be read ({type(err).__name__}: {err}).") from err
     if head.startswith(b"PK"):
@@ -189,8 +260,33 @@ def validate_mnist(arrays: dict, source: str = "the arrays") -> None:
             )
 
 
+def _keras_target() -> Path:
+    """Where ``keras.datasets.mnist.load_data()`` will look for its cached file.
+
+    Keras reads ``KERAS_HOME`` once, when it is imported, and falls back to
+    ``/tmp/.keras`` when its folder is not writable; ``keras_cache_path`` reads the variable
+    now. They differ when ``KERAS_HOME`` changed after ``import keras``.
+    """
+    try:
+        from keras.src.backend.config import keras_home  # private: may move in later versions
+    except Exception:  # moved, or Keras itself fails to import (_download then says so)
+        return keras_cache_path()
+    base = os.path.expanduser(keras_home())
+    if not os.access(base, os.W_OK):
+        base = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+    return Path(base) / "datasets" / FILENAME
+
+
 def _download() -> dict[str, np.ndarray]:
-    """Keras's own download (into its cache); any failure becomes one clear error."""
+    """Keras's own download (into its cache); any failure becomes one clear error.
+
+    What Keras finds in its cache it opens for its hash check: anything there that is not a
+    regular file (a named pipe would block that check forever) is refused first.
+    """
+    target = _keras_target()
+    mode = _mode(target, "Keras's download looks in its cache")
+    if mode is not None:
+        _refuse_non_regular(target, mode)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # a stalled proxy must not hang forever
     try:
@@ -252,7 +348,10 @@ def load_mnist(
 
     Raises:
         MNISTNotFoundError: no file where one was named, or no file and no download possible.
-        MNISTFileError: a file that is corrupt or is not MNIST (says which file and why).
+        MNISTFileError: a file that is corrupt or is not MNIST, or something at one of these
+            places that is not a regular file, such as a named pipe (says which and why).
+        MNISTPermissionError: a folder on the way to the file cannot be entered (names it,
+            and ``AEUTILS_DATA_DIR`` when that variable pointed there).
     """
     if not isinstance(flatten, bool):
         raise TypeError(f"flatten must be True or False, got {flatten!r}")

@@ -24,7 +24,8 @@ def binary_crossentropy_per_image(target, prediction) -> np.ndarray:
     """Binary cross-entropy of each image, averaged over its pixels, as Keras computes it.
 
     Args:
-        target: a batch of images in [0, 1], shape (N, ...); one unbatched image is refused.
+        target: a batch of images in [0, 1], shape (N, ...); one unbatched image, (784,),
+            (28, 28) or (28, 28, 1), is refused (pass ``x[None]``).
         prediction: probabilities in [0, 1], the same shape as ``target`` or broadcastable
             to it (e.g. one mean image of shape (784,) for a batch of shape (N, 784)).
 
@@ -79,8 +80,9 @@ def psnr_per_image(target, prediction, mask=None) -> np.ndarray:
     """Peak signal-to-noise ratio in dB of each image of a batch, for images in [0, 1].
 
     PSNR = 10 log10(1 / MSE), MSE taken per image (first axis); a perfect image (MSE 0)
-    is capped at 100 dB. Shapes: equal batches, (N, ...); one unbatched image, (784,) or
-    (28, 28), is refused (it would be scored pixel by pixel). Returns a float64 array (N,).
+    is capped at 100 dB. Shapes: equal batches, (N, ...); one unbatched image, (784,),
+    (28, 28) or (28, 28, 1), is refused (it would be scored pixel by pixel or row by row).
+    Returns a float64 array (N,).
 
     ``mask`` (optional, boolean, the shape of ``target``) restricts each image's MSE to the
     pixels where it is True, e.g. the pixels an inpainting method had to fill in (notebook 09);

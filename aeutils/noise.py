@@ -16,7 +16,8 @@ def gaussian(x, noise_factor: float = 0.5, *, seed: int = 0, clip: bool = True) 
     This is the Keras blog's corruption for its denoising autoencoder (noise factor 0.5).
 
     Args:
-        x: images as floats in [0, 1], any shape, e.g. (N, 784) or (N, 28, 28, 1).
+        x: images as floats in [0, 1], any shape, e.g. (N, 784) or (N, 28, 28, 1); images
+            divided by 255 twice (not constant, all values in (0, 1/255]) are refused.
         noise_factor: standard deviation of the noise, >= 0 (0 returns a copy of ``x``).
         seed: seed of NumPy's generator; the same seed gives the same noise.
         clip: clip the result to [0, 1] (True keeps it a valid image).

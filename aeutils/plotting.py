@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import _checks, config, results
+from . import _checks, _files, config
 
 STYLE = {
     "figure.constrained_layout.use": True,
@@ -47,7 +47,7 @@ def reconstructions(
         reconstructed: the same shape as ``originals``.
         n: how many of the first images to show, 1..N.
         title: optional figure title.
-        labels: the two row labels.
+        labels: the two row labels, a list or tuple of two strings.
 
     Returns:
         the matplotlib Figure (two rows of ``n`` grey images, axes off).
@@ -61,7 +61,7 @@ def reconstructions(
     n = _checks.integer(n, "n", minimum=1)
     if n > len(originals):
         raise ValueError(f"n={n} but only {len(originals)} images were given")
-    return image_rows([originals[:n], reconstructed[:n]], labels=list(labels), title=title)
+    return image_rows([originals[:n], reconstructed[:n]], labels=labels, title=title)
 
 
 def image_rows(rows, *, labels=None, title: str | None = None, size: float = 1.0):
@@ -70,9 +70,9 @@ def image_rows(rows, *, labels=None, title: str | None = None, size: float = 1.0
     Args:
         rows: a list of arrays, each (n, 784), (n, 28, 28) or (n, 28, 28, 1), in [0, 1],
             all with the same n.
-        labels: optional list of row labels, one per row.
+        labels: optional list (or tuple) of row labels, one string per row.
         title: optional figure title.
-        size: inches per image.
+        size: inches per image, a finite number > 0.
 
     Returns:
         the matplotlib Figure.
@@ -89,6 +89,9 @@ def image_rows(rows, *, labels=None, title: str | None = None, size: float = 1.0
         raise TypeError(f"labels must be a list of strings, one per row, got {labels!r}")
     if labels is not None and len(labels) != len(rows):
         raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
+    size = _checks.real_number(size, "size")
+    if size <= 0:
+        raise ValueError(f"size must be > 0 (inches per image), got {size}")
     fig, axes = plt.subplots(
         len(rows), n, figsize=(size * n, size * len(rows) + 0.4), squeeze=False
     )
@@ -117,8 +120,8 @@ def loss_curves(
 
     Each key ``k`` is drawn as a solid line labelled "training k"; a matching ``val_k`` is
     drawn dashed in the same colour, labelled "validation k". A ``val_k`` without a ``k``
-    is drawn dashed on its own. ``reference`` adds a dotted horizontal line, e.g. a
-    published loss.
+    is drawn dashed on its own. Values must be finite numbers (a string such as ``"0.3"``
+    is refused). ``reference`` adds a dotted horizontal line, e.g. a published loss.
 
     Returns:
         the matplotlib Figure.
@@ -132,6 +135,20 @@ def loss_curves(
     for key, values in logs.items():
         if not isinstance(values, (list, tuple)) or not values:
             raise ValueError(f"history[{key!r}] must be a non-empty list of per-epoch values")
+        for v in values:
+            if v is None:
+                continue  # refused below, with NaN and infinite values
+            if isinstance(v, (str, bytes)):
+                raise TypeError(
+                    f"history[{key!r}] holds the string {v!r}: per-epoch values must be "
+                    "numbers (a string would be drawn as a category); convert them with float()"
+                )
+            try:
+                float(v)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"history[{key!r}] must hold numbers, got {type(v).__name__} {v!r}"
+                ) from err
         if any(v is None or not np.isfinite(float(v)) for v in values):
             raise ValueError(
                 f"history[{key!r}] has a NaN, infinite or None value: the training diverged "
@@ -196,5 +213,5 @@ def save_fig(name: str, fig) -> Path | None:
     if folder is None:
         return None
     path = folder / f"{name}.png"
-    results.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    _files.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
     return path

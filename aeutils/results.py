@@ -192,6 +192,3 @@ def read(notebook: str, root=None) -> dict:
     if rec["notebook"] != notebook:
         raise ValueError(f"{path} names notebook {rec['notebook']!r}, not {notebook!r}")
     return rec
-
-
-atomic_write = _files.atomic_write  # plotting.save_fig writes its PNGs through it

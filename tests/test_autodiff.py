@@ -48,3 +48,36 @@ def test_jacobian_refuses_a_function_that_is_not_batch_to_vectors():
     x = np.ones((2, 3), dtype=np.float32)
     with pytest.raises(ValueError, match="batch of vectors"):
         autodiff.jacobian(lambda v: keras.ops.sum(v), x)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda v: v - keras.ops.mean(v, axis=0, keepdims=True),  # subtracts the batch mean
+        lambda v: keras.ops.flip(v, axis=0),  # reorders the batch
+        lambda v: keras.ops.multiply(v, keras.ops.sum(v[2])),  # row 2 scales every row
+    ],
+    ids=["centred-on-the-batch-mean", "batch-reversed", "scaled-by-one-row"],
+)
+def test_jacobian_refuses_a_function_that_mixes_examples(fn):
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match="each example .* independently"):
+        autodiff.jacobian(fn, x)
+
+
+def test_jacobian_of_a_keras_model_matches_each_row_alone():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(8, "relu"), keras.layers.Dense(3, "sigmoid")]
+    )
+    x = np.random.default_rng(1).normal(size=(5, 6)).astype(np.float32)
+    jac = autodiff.jacobian(model, x)
+    assert jac.shape == (5, 3, 6)
+    for n in range(5):
+        np.testing.assert_allclose(jac[n], autodiff.jacobian(model, x[n : n + 1])[0], atol=1e-6)
+
+
+def test_jacobian_of_a_numpy_function_asks_for_keras_ops():
+    x = np.ones((2, 3), dtype=np.float32)
+    with pytest.raises(TypeError, match="keras.ops"):
+        autodiff.jacobian(lambda v: np.tanh(v), x)

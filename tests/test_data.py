@@ -1,6 +1,7 @@
 """Unit tests of aeutils.data: where MNIST is found, and every way a file can be wrong."""
 
 import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -332,3 +333,122 @@ def test_data_that_is_not_mnist_is_refused(clean_env, tmp_path, fake_arrays, fil
         fake = np.zeros(shape, np.uint8)
     with pytest.raises(data.MNISTFileError, match="does not look like MNIST"):
         data.load_mnist(_write(tmp_path, dict(fake_arrays, x_train=fake)))
+
+
+# --- things at MNIST's places that are not regular files, and folders that cannot be entered ---
+
+
+def _without_hanging(call, fifo, timeout=30.0):
+    """Run ``call()`` in a thread; if it blocks on ``fifo``, unblock it and fail, never hang."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # handed back to the test below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        try:  # opening the write end and closing it gives a blocked reader an end of file
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+        thread.join(5)
+        pytest.fail(f"the call blocked for {timeout} s on the named pipe {fifo}")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+@pytest.fixture
+def keras_must_not_be_called(monkeypatch):
+    """Replace Keras's MNIST loader: a call means a file was handed to Keras (or a download)."""
+    import keras
+
+    calls = []
+
+    def load_data(*args, **kwargs):
+        calls.append(args)
+        raise RuntimeError("keras.datasets.mnist.load_data was called")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", load_data)
+    return calls
+
+
+def test_read_npz_refuses_a_named_pipe_without_opening_it(clean_env, tmp_path):
+    fifo = tmp_path / "mnist.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(data.MNISTFileError, match="named pipe") as info:
+        _without_hanging(lambda: data.read_npz(fifo), fifo)
+    assert str(fifo) in str(info.value)
+
+
+@pytest.mark.parametrize("where", ["path", "environment", "keras cache"])
+def test_load_mnist_refuses_a_named_pipe_and_never_hands_it_to_keras(
+    clean_env, monkeypatch, keras_must_not_be_called, where
+):
+    if where == "keras cache":
+        fifo = data.keras_cache_path()
+        fifo.parent.mkdir(parents=True)
+    else:
+        fifo = clean_env / "data" / "mnist.npz"
+        fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    if where == "environment":
+        monkeypatch.setenv(data.DATA_DIR_ENV, str(fifo.parent))
+    path = fifo if where == "path" else None
+    with pytest.raises(data.MNISTFileError, match="not a regular file") as info:
+        _without_hanging(lambda: data.load_mnist(path), fifo)
+    assert str(fifo) in str(info.value)
+    assert keras_must_not_be_called == []
+
+
+def test_the_download_refuses_a_named_pipe_where_keras_looks(
+    clean_env, monkeypatch, keras_must_not_be_called
+):
+    # Keras reads KERAS_HOME when it is imported: its cache can differ from keras_cache_path()
+    fifo = clean_env / "keras_imported_home" / "datasets" / "mnist.npz"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    monkeypatch.setattr(data, "_keras_target", lambda: fifo)
+    assert data.find_mnist() is None
+    with pytest.raises(data.MNISTFileError, match="named pipe") as info:
+        _without_hanging(data.load_mnist, fifo)
+    assert str(fifo) in str(info.value)
+    assert keras_must_not_be_called == []
+
+
+def test_a_data_dir_that_cannot_be_entered_is_named(clean_env, monkeypatch, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(folder))
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):  # as for a folder without x permission (tests run as root)
+        if isinstance(path, (str, os.PathLike)) and os.fspath(path).startswith(f"{folder}{os.sep}"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    with pytest.raises(PermissionError, match=data.DATA_DIR_ENV) as info:
+        data.load_mnist()
+    assert isinstance(info.value, data.MNISTPermissionError)
+    assert str(folder) in str(info.value) and "permission denied" in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root enters every folder")
+def test_a_data_dir_without_permissions_is_named(clean_env, monkeypatch, tmp_path, fake_file):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    (folder / "mnist.npz").write_bytes(fake_file.read_bytes())
+    folder.chmod(0)
+    try:
+        monkeypatch.setenv(data.DATA_DIR_ENV, str(folder))
+        with pytest.raises(data.MNISTPermissionError, match=data.DATA_DIR_ENV) as info:
+            data.load_mnist()
+        assert str(folder) in str(info.value)
+    finally:
+        folder.chmod(0o700)

@@ -73,15 +73,18 @@ def test_bad_input(call, error):
         call()
 
 
-@pytest.mark.parametrize("shape", [(784,), (28, 28)])
+@pytest.mark.parametrize("shape", [(784,), (28, 28), (28, 28, 1)])
 def test_one_unbatched_image_is_refused_not_scored_per_pixel(shape):
     rng = np.random.default_rng(0)
     clean = rng.random(shape)
     noisy = np.clip(clean + 0.05, 0, 1)
     for metric in (
         metrics.psnr,
+        metrics.psnr_per_image,
         metrics.binary_crossentropy,
         metrics.binary_crossentropy_per_image,
+        metrics.mean_image_baseline,
+        metrics.ssim,
     ):
         with pytest.raises(ValueError, match=r"x\[None\]"):
             metric(clean, noisy)
@@ -96,6 +99,35 @@ def test_images_divided_by_255_twice_are_refused():
     with pytest.raises(ValueError, match="255 twice"):
         metrics.psnr(images, images)
     assert metrics.psnr(np.zeros((2, 784)), np.zeros((2, 784))) == pytest.approx(100.0)
+
+
+@pytest.fixture
+def images():
+    """Float32 images in [0, 1] with a maximum of exactly 1, as data.load_mnist returns them."""
+    x = np.random.default_rng(0).random((4, 784)).astype(np.float32)
+    x[:, 0] = 1.0
+    return x
+
+
+def test_float32_images_divided_by_255_twice_are_refused(images):
+    twice = images / 255
+    assert twice.dtype == np.float32 and float(twice.max()) > 1 / 255  # float32 rounds up
+    for call in (
+        lambda: metrics.psnr(twice, twice),
+        lambda: metrics.psnr_per_image(images, twice),
+        lambda: metrics.binary_crossentropy(images, twice),
+        lambda: metrics.binary_crossentropy_per_image(twice, images),
+    ):
+        with pytest.raises(ValueError, match="255 twice"):
+            call()
+
+
+def test_a_constant_near_black_prediction_is_scored(images):
+    flat = np.full_like(images, 0.002)
+    mse = np.mean((images.astype(np.float64) - 0.002) ** 2, axis=1)
+    assert metrics.psnr(images, flat) == pytest.approx(np.mean(10 * np.log10(1 / mse)), rel=1e-6)
+    bce = -(images * np.log(0.002) + (1 - images) * np.log(0.998)).mean()
+    assert metrics.binary_crossentropy(images, flat) == pytest.approx(bce, rel=1e-5)
 
 
 def test_psnr_on_masked_pixels_only():

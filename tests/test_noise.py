@@ -55,3 +55,16 @@ def test_bad_input(images, kwargs, error, message):
     x = args.pop("x")
     with pytest.raises(error, match=message):
         noise.gaussian(x, **args)
+
+
+def test_float32_images_divided_by_255_twice_are_refused(images):
+    images[:, 0] = 1.0  # a maximum of exactly 1, as data.load_mnist's images have
+    twice = images / 255
+    assert twice.dtype == np.float32 and float(twice.max()) > 1 / 255  # float32 rounds up
+    with pytest.raises(ValueError, match="255 twice"):
+        noise.gaussian(twice)
+
+
+def test_a_constant_near_black_image_is_accepted():
+    flat = np.full((2, 784), 0.002, np.float32)
+    np.testing.assert_array_equal(noise.gaussian(flat, 0.0), flat)

@@ -47,6 +47,33 @@ def test_image_rows_labels_must_be_a_list_of_strings():
         plotting.image_rows([x, x], labels="ab")
 
 
+def test_reconstructions_labels_must_be_a_list_of_strings():
+    x = np.zeros((3, 784))
+    with pytest.raises(TypeError, match="list of strings"):
+        plotting.reconstructions(x, x, n=2, labels="ab")
+    fig = plotting.reconstructions(x, x, n=2, labels=["noisy", "denoised"])
+    assert [fig.axes[0].get_ylabel(), fig.axes[2].get_ylabel()] == ["noisy", "denoised"]
+
+
+@pytest.mark.parametrize(
+    "size, error",
+    [
+        (0, ValueError),
+        (0.0, ValueError),
+        (-1.0, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        ("1", TypeError),
+        (True, TypeError),
+    ],
+)
+def test_image_rows_size_must_be_a_positive_finite_number(size, error):
+    x = np.zeros((3, 784))
+    with pytest.raises(error, match="^size must"):
+        plotting.image_rows([x, x], size=size)
+    assert plotting.image_rows([x, x], size=0.5).get_size_inches()[0] == pytest.approx(1.5)
+
+
 def test_image_rows_labels_must_match():
     x = np.zeros((3, 784))
     fig = plotting.image_rows([x, x, x], labels=["a", "b", "c"])
@@ -116,3 +143,10 @@ def test_save_fig_bad_name(name):
 def test_loss_curves_refuse_values_that_cannot_be_drawn(bad):
     with pytest.raises(ValueError, match="NaN"):
         plotting.loss_curves({"loss": [0.3, bad]})
+
+
+@pytest.mark.parametrize("bad", ["0.2", b"0.2", [0.2], {"loss": 0.2}])
+def test_loss_curves_refuse_values_that_are_not_numbers(bad):
+    with pytest.raises(TypeError, match="'val_loss'"):
+        plotting.loss_curves({"loss": [0.3, 0.2], "val_loss": [0.31, bad]})
+    assert len(plotting.loss_curves({"loss": [np.float32(0.3), 1]}).axes[0].lines) == 1

@@ -455,6 +455,15 @@ def test_a_failed_full_run_changes_nothing_committed(course, cells):
     assert (root / "logs" / "failed" / "01_a.ipynb").is_file() or "recorded" in failures[0]
 
 
+def test_a_recording_run_removes_what_a_killed_write_left(tmp_path):
+    """Defect 4: an atomic write killed mid-way left results/.NAME.XXXX.tmp behind."""
+    (tmp_path / "results").mkdir()
+    leftover = tmp_path / "results" / ".01_a.json.k1ll3d.tmp"
+    leftover.write_text('{"half')
+    reproduce.Publisher(tmp_path, tmp_path / "executed", jobs=1)
+    assert not leftover.exists()
+
+
 def test_an_unreadable_notebook_keeps_the_published_copy(course):
     """Defect 2: an unreadable source deleted its committed executed copy."""
     root, publisher = course

@@ -181,6 +181,9 @@ class Publisher:
         self.failed = root / "logs" / "failed"
         for folder in ("results", "images", "executed"):
             (self.staging / folder).mkdir(parents=True, exist_ok=True)
+        for folder in (root / "results", root / "images", out_dir):  # a killed write's leftovers
+            for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
+                leftover.unlink(missing_ok=True)
 
     def executed(self, path: Path) -> Path:
         return self.staging / "executed" / path.name
