@@ -1,5 +1,11 @@
 """Metrics computed in NumPy, so that they mean the same whatever Keras backend trained the model.
 
+Every image argument must hold floats in [0, 1] and a batch axis: one unbatched image ((784,),
+(28, 28) or (28, 28, 1)) is refused, pass ``x[None]``. Images divided by 255 twice are
+refused too: an array that is not constant and whose every value lies in (0, 1/255] raises
+ValueError, so a faint non-constant prediction of that kind cannot be scored (a constant one,
+such as a flat near-black guess, can).
+
 Introduced in notebook 01.
 """
 

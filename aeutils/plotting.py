@@ -185,7 +185,7 @@ def loss_curves(
     return fig
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"^\d\d_[A-Za-z0-9_.-]+$")
 
 
 def save_fig(name: str, fig) -> Path | None:
@@ -194,16 +194,18 @@ def save_fig(name: str, fig) -> Path | None:
     Arguments are checked first, in every mode, so a mistake fails in CI's quick run rather
     than after a full run's training. Without recording nothing is written and None is
     returned, so neither CI nor a learner's run changes the committed figures. ``name`` is a
-    plain file name without extension, e.g. ``"01_reconstructions"``; ``fig`` is the
-    matplotlib Figure to save (required: an implicit "current figure" can be an empty one).
+    plain file name without extension that starts with the notebook's number, e.g.
+    ``"01_reconstructions"`` (the runner publishes a notebook's figures by that prefix);
+    ``fig`` is the matplotlib Figure to save (required: an implicit "current figure" can be an
+    empty one).
 
     Returns:
         the Path written, or None when the run does not record.
     """
     if not isinstance(name, str) or not _NAME.match(name) or name.endswith(".png"):
         raise ValueError(
-            f"name must be a plain file name without extension (letters, digits, _ . -), "
-            f"got {name!r}"
+            "name must be a plain file name without extension that starts with the notebook's "
+            f"number, e.g. '01_reconstructions' (letters, digits, _ . -), got {name!r}"
         )
     if not isinstance(fig, plt.Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")

@@ -110,7 +110,7 @@ def build(
         "reached_at_epoch": reached,
         "curves": checked_curves,
         "environment": environment.environment(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -106,7 +106,7 @@ def test_save_fig_writes_nothing_in_quick_mode(monkeypatch, tmp_path):
     monkeypatch.delenv(config.RECORD_ENV, raising=False)
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     fig = plotting.loss_curves({"loss": [1.0]})
-    assert plotting.save_fig("test_figure", fig) is None
+    assert plotting.save_fig("00_test_figure", fig) is None
     assert not (tmp_path / "images").exists()
 
 
@@ -115,12 +115,12 @@ def test_save_fig_writes_only_when_recording(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
     fig = plotting.loss_curves({"loss": [1.0]})
     monkeypatch.delenv(config.RECORD_ENV, raising=False)
-    assert plotting.save_fig("test_figure", fig) is None
+    assert plotting.save_fig("00_test_figure", fig) is None
     monkeypatch.setenv(config.RECORD_ENV, "1")
-    path = plotting.save_fig("test_figure", fig)
-    assert path == tmp_path / "images" / "test_figure.png"
+    path = plotting.save_fig("00_test_figure", fig)
+    assert path == tmp_path / "images" / "00_test_figure.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert [p.name for p in path.parent.iterdir()] == ["test_figure.png"]
+    assert [p.name for p in path.parent.iterdir()] == ["00_test_figure.png"]
 
 
 @pytest.mark.parametrize("quick", ["1", "0"])
@@ -128,12 +128,12 @@ def test_save_fig_checks_its_arguments_in_every_mode(monkeypatch, tmp_path, quic
     monkeypatch.setenv(config.QUICK_ENV, quick)
     monkeypatch.delenv(config.RECORD_ENV, raising=False)
     with pytest.raises(TypeError, match="Figure"):
-        plotting.save_fig("test_figure", None)
+        plotting.save_fig("00_test_figure", None)
     with pytest.raises(ValueError, match="nothing drawn"):
-        plotting.save_fig("test_figure", plt.figure())
+        plotting.save_fig("00_test_figure", plt.figure())
 
 
-@pytest.mark.parametrize("name", ["", "a/b", "../x", "fig.png", 3])
+@pytest.mark.parametrize("name", ["", "a/b", "../x", "fig.png", 3, "figure", "01_x.png", "1_x"])
 def test_save_fig_bad_name(name):
     with pytest.raises(ValueError):
         plotting.save_fig(name, plotting.loss_curves({"loss": [1.0]}))

@@ -115,6 +115,31 @@ def test_table_names_a_malformed_course_file(tmp_path, content, monkeypatch):
         tables.render_results_readme(root)
 
 
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("suites.json", b'{"backends": {"jax": {}}}'),
+        ("suites.json", b"[]"),
+        ("suites.json", b'{"backends": {"jax": {"notebooks": {"01_a": {}}}}}'),
+        ("backends.json", b'{"x": 1}'),
+        ("backends.json", b"null"),
+        (
+            "course.json",
+            b'{"runs": [{"device": "CPU", "jobs": 1, "date": "d", '
+            b'"wall_seconds": "x", "notebooks": {}}]}',
+        ),
+    ],
+)
+def test_table_names_a_malformed_suites_benchmark_or_course_file(
+    tmp_path, monkeypatch, name, content
+):
+    monkeypatch.setitem(tables.HEADLINES, "01_a", "val_loss")
+    root = _course(tmp_path, **{"01_a": json.dumps(RECORD)})
+    (root / "results" / name).write_bytes(content)
+    with pytest.raises(SystemExit, match=name):
+        tables.render_results_readme(root)
+
+
 def test_table_refuses_no_results_at_all(tmp_path):
     with pytest.raises(SystemExit, match="no results file"):
         tables.render_results_readme(_course(tmp_path))
@@ -292,9 +317,13 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     assert "is a file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("inside", ["notebooks", "notebooks/run1", "tests/copies"])
-def test_out_must_not_be_where_sources_or_tests_are(capsys, inside):
-    """Defect 12: --out notebooks/run1 was accepted, and pytest then collected the copies."""
+@pytest.mark.parametrize(
+    "inside",
+    ["notebooks", "notebooks/run1", "tests/copies", "executed", "results", "logs/staging"],
+)
+def test_out_must_not_be_where_sources_tests_or_the_record_are(capsys, inside):
+    """Defect 12: --out notebooks/run1 was accepted, and pytest then collected the copies; a
+    quick run into executed/ would replace the published full-mode copies (defect 2)."""
     with pytest.raises(SystemExit):
         reproduce.main(["--quick", "--only", "01", "--out", str(ROOT / inside)])
     assert "lies inside" in capsys.readouterr().err
@@ -453,6 +482,42 @@ def test_a_failed_full_run_changes_nothing_committed(course, cells):
     assert _committed(root) == before
     assert "logs/failed/01_a.ipynb" in failures[0] or "recorded" in failures[0]
     assert (root / "logs" / "failed" / "01_a.ipynb").is_file() or "recorded" in failures[0]
+
+
+def test_two_notebooks_at_a_time_publish_each_its_own_outputs(course):
+    """Both stage into one folder; each publishes only its own files, even while the other
+    is mid-way through writing a figure (a hidden temporary file in the staging folder)."""
+    root, _ = course
+    publisher = reproduce.Publisher(root, root / "executed", jobs=2)
+    (publisher.staging / "images" / ".02_b_fig.png.half.tmp").write_bytes(b"")
+    first = _named_notebook(root / "notebooks", "01_a.ipynb", RECORD_CELL.format(name="01_a"))
+    second = _named_notebook(
+        root / "notebooks",
+        "02_b.ipynb",
+        RECORD_CELL.format(name="02_b").replace("01_a", "02_b"),
+    )
+    times, failures = reproduce.run_many(
+        [first, second], root / "executed", jobs=2, publisher=publisher
+    )
+    assert not failures and sorted(times) == ["01_a", "02_b"]
+    for stem in ("01_a", "02_b"):
+        record = json.loads((root / "results" / f"{stem}.json").read_text())
+        assert record["notebook"] == stem and record["environment"]["notebooks_at_once"] == 2
+        assert (root / "images" / f"{stem}_figure.png").read_bytes() == b"png"
+        assert (root / "executed" / f"{stem}.ipynb").is_file()
+
+
+def test_a_failure_while_publishing_is_reported_not_raised(course, monkeypatch):
+    root, publisher = course
+    source = _named_notebook(root / "notebooks", "01_a.ipynb", RECORD_CELL.format(name="01_a"))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reproduce.results, "save", full_disk)
+    times, failures = reproduce.run_many([source], root / "executed", publisher=publisher)
+    assert not times and "publishing its outputs failed" in failures[0]
+    assert json.loads((root / "results" / "01_a.json").read_text()) == {"committed": True}
 
 
 def test_a_recording_run_removes_what_a_killed_write_left(tmp_path):

@@ -2,7 +2,7 @@
 
     python -m tools.backends                       # tensorflow, jax, torch if installed
     python -m tools.backends --backends tensorflow,jax --rounds 3
-    python -m tools.backends --record              # also results/backends.json and README
+    python -m tools.backends --record              # also results/backends.json and its table
 
 A benchmark, not a test: nothing asserts on a time. Each measurement runs in a fresh Python
 process with ``KERAS_BACKEND`` set (a process can hold one backend only) and trains three
@@ -99,7 +99,9 @@ def main(argv=None) -> int:
     parser.add_argument("--images", type=int, default=10_000, help="training images per epoch")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per model (at least 2)")
     parser.add_argument("--rounds", type=int, default=2, help="turns per backend")
-    parser.add_argument("--record", action="store_true", help="write results/ and the README")
+    parser.add_argument(
+        "--record", action="store_true", help="write results/backends.json and results/README.md"
+    )
     args = parser.parse_args(argv)
     backends = chosen(parser, args.backends) if args.backends is not None else available()
     if args.epochs < 2 or args.rounds < 1 or args.images < 256:

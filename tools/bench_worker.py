@@ -69,4 +69,6 @@ def measure(images: int, epochs: int) -> dict:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3 or not all(a.isdigit() for a in sys.argv[1:]):
+        sys.exit(__doc__)
     print("RESULT " + json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -179,10 +180,12 @@ class Publisher:
         self.root, self.out_dir, self.jobs = root, out_dir, jobs
         self.staging = root / "logs" / "staging"
         self.failed = root / "logs" / "failed"
+        if self.staging.exists():  # what an earlier, killed run left: never published
+            shutil.rmtree(self.staging)
         for folder in ("results", "images", "executed"):
             (self.staging / folder).mkdir(parents=True, exist_ok=True)
         for folder in (root / "results", root / "images", out_dir):  # a killed write's leftovers
-            for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
+            for leftover in folder.glob(".[0-9][0-9]_*.tmp") if folder.is_dir() else []:
                 leftover.unlink(missing_ok=True)
 
     def executed(self, path: Path) -> Path:
@@ -205,8 +208,23 @@ class Publisher:
         return f"\n  the executed copy, with the traceback, is {self.failed / path.name}"
 
     def publish(self, path: Path, seconds: float) -> None:
-        """Check the staged outputs of ``path`` and move them into the course; NotebookFailed if
-        they are missing or name another notebook (then nothing is published)."""
+        """Check the staged outputs of ``path`` and move them into the course.
+
+        Raises NotebookFailed, with nothing published, when the results are missing or name
+        another notebook; and when writing fails (a full disk, say), naming what was done.
+        """
+        record = self._checked(path, seconds)
+        done = []
+        try:
+            self._move(path, record, done)
+        except OSError as err:
+            raise NotebookFailed(
+                f"{path.name} passed, but publishing its outputs failed ({err}); published "
+                f"before the failure: {done or 'nothing'}"
+            ) from None
+
+    def _checked(self, path: Path, seconds: float) -> dict:
+        """The staged record of ``path``, checked, with the runner's times added."""
         staged = self.staging / "results" / f"{path.stem}.json"
         try:
             record = results.validate(_files.read_json(staged, "staged results file"))
@@ -217,26 +235,29 @@ class Publisher:
                 f"{path.name} recorded its results as notebook {record['notebook']!r}; "
                 "results.record must be given the notebook's own name"
             )
-        numbers = {n.name[:3] for n in tables.course_notebooks(self.root)}  # "01_", ...
-        strays = [p.name for p in (self.staging / "images").glob("*") if p.name[:3] not in numbers]
-        if strays:
-            raise NotebookFailed(
-                f"{path.name} saved figures whose names start with no notebook's number: {strays}"
-            )
+        if not isinstance(record.get("environment"), dict):
+            raise NotebookFailed(f"{path.name} recorded results without their environment")
         record["seconds"] = {
             "notebook": round(seconds, 1),
             "slowest_cells": slowest_cells(self.executed(path)),
         }
         if self.jobs > 1:
             record["environment"]["notebooks_at_once"] = self.jobs
-        results.save(record, staged.parent)
+        return record
+
+    def _move(self, path: Path, record: dict, done: list) -> None:
+        """Figures, then the executed copy, then the results (the tables read those) last."""
         for image in sorted((self.staging / "images").glob(f"{path.name[:2]}_*.png")):
             (self.root / "images").mkdir(exist_ok=True)
             os.replace(image, self.root / "images" / image.name)
+            done.append(f"images/{image.name}")
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(self.executed(path), self.out_dir / path.name)
-        (self.root / "results").mkdir(exist_ok=True)
-        os.replace(staged, self.root / "results" / staged.name)
+        copy = self.executed(path)  # --out may be on another file system: copy, then rename
+        _files.atomic_write(self.out_dir / path.name, lambda tmp: shutil.copyfile(copy, tmp))
+        copy.unlink()
+        done.append(str(self.out_dir / path.name))
+        results.save(record, self.root / "results")
+        (self.staging / "results" / f"{path.stem}.json").unlink()
 
 
 def _longest_first(paths: list[Path], root: Path) -> list[Path]:
@@ -331,16 +352,20 @@ def run_many(
     return times, failures
 
 
-def check_out_dir(out_dir: Path, root: Path) -> None:
-    """Refuse an ``--out`` that is a file, or lies where sources or tests are collected."""
+def check_out_dir(out_dir: Path, root: Path, quick: bool) -> None:
+    """Refuse an ``--out`` that is a file, or lies where sources, tests, the published record
+    or the staging folder are (a quick run's copies must never replace ``executed/``)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} is a file: name a folder for the executed copies")
     resolved = out_dir.resolve()
-    for folder in ("notebooks", "tests"):
+    refused = ["notebooks", "tests", "results", "images", "logs/staging", "logs/failed"]
+    if quick:
+        refused.append("executed")
+    for folder in refused:
         if resolved.is_relative_to((root / folder).resolve()):
             raise ValueError(
-                f"--out {out_dir} lies inside {folder}/: the sources stay without outputs, and "
-                "pytest would collect the copies; choose a folder such as logs/run1"
+                f"--out {out_dir} lies inside {folder}/, which this run must not write into "
+                "(sources, tests, the published record); choose a folder such as logs/run1"
             )
 
 
@@ -393,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     default_out = root / "logs" / "executed-quick" if quick else root / "executed"
     out_dir = Path(args.out) if args.out else default_out
     try:
-        check_out_dir(out_dir, root)
+        check_out_dir(out_dir, root, quick)
         selected = tables.select_notebooks(root, args.only)
     except ValueError as err:
         parser.error(str(err))

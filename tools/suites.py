@@ -48,7 +48,7 @@ def run_backend(backend: str, paths: list[Path], out_dir: Path, timeout: int | N
     outcome = {stem: {"seconds": round(seconds, 1)} for stem, seconds in times.items()}
     for message in failures:
         stem = message.split(".ipynb", 1)[0]
-        reason = message.split(" failed ", 1)[-1].split("\n", 1)[0]
+        reason = re.sub(r"^\S+\.ipynb failed:? ", "", message.split("\n", 1)[0])
         outcome[stem] = {"failed": reason}
     return outcome
 
@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     path = root / "results" / tables.SUITES_FILE
+    tables.render_suites(root)  # a malformed file is named before an hour of runs
     record = _files.read_json(path, "quick-suite file") if path.exists() else {}
     any_failed = False
     for backend in backends:

@@ -201,13 +201,41 @@ def course_runs(root: Path) -> list[dict]:
     if found is None:
         return []
     runs = found.get("runs") if isinstance(found, dict) else None
-    keys = {"device", "jobs", "wall_seconds", "notebooks", "date"}
-    if not isinstance(runs, list) or not all(isinstance(r, dict) and keys <= set(r) for r in runs):
+
+    def valid(r) -> bool:
+        return (
+            isinstance(r, dict)
+            and {"device", "jobs", "wall_seconds", "notebooks", "date"} <= set(r)
+            and _is_number(r["wall_seconds"])
+            and isinstance(r["notebooks"], dict)
+            and all(_is_number(v) for v in r["notebooks"].values())
+        )
+
+    if not isinstance(runs, list) or not all(map(valid, runs)):
         raise SystemExit(
-            f"{path} is not a whole-course times file: expected {{'runs': [...]}} "
-            f"with {sorted(keys)} in each run"
+            f"{path} is not a whole-course times file: expected {{'runs': [...]}}, each run "
+            "with device, jobs, date, wall_seconds (a number) and notebooks (name -> seconds)"
         )
     return runs
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _render(root: Path, name: str, what: str, render, empty: str) -> str:
+    """``render(content)`` of ``results/<name>``, ``empty`` when it is absent; SystemExit
+    naming the file when it is malformed (whatever part of it the renderer trips on)."""
+    path = Path(root) / "results" / name
+    if not path.exists():
+        return empty
+    found = _read_optional(path, what)
+    try:
+        if not isinstance(found, dict):
+            raise TypeError(f"a JSON object was expected, got {type(found).__name__}")
+        return render(found)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise SystemExit(f"{path} is not a valid {what}: {type(err).__name__}: {err}") from None
 
 
 def render_times(root: Path) -> str:
@@ -239,21 +267,28 @@ def render_times(root: Path) -> str:
 
 
 def render_suites(root: Path) -> str:
-    found = _read_optional(Path(root) / "results" / SUITES_FILE, "quick-suite file")
-    if not found:
-        return "No quick suite has been recorded yet (`python -m tools.suites --record`)."
     from .suites import table
 
-    return table(found, [p.stem for p in course_notebooks(root)])
+    stems = [p.stem for p in course_notebooks(root)]
+    return _render(
+        root,
+        SUITES_FILE,
+        "quick-suite file",
+        lambda found: table(found, stems),
+        "No quick suite has been recorded yet (`python -m tools.suites --record`).",
+    )
 
 
 def render_backends(root: Path) -> str:
-    found = _read_optional(Path(root) / "results" / BACKENDS_FILE, "backend benchmark file")
-    if not found:
-        return "No backend benchmark has been recorded yet (`python -m tools.backends --record`)."
     from .backends import table
 
-    return table(found)
+    return _render(
+        root,
+        BACKENDS_FILE,
+        "backend benchmark file",
+        table,
+        "No backend benchmark has been recorded yet (`python -m tools.backends --record`).",
+    )
 
 
 def render_results_readme(root: Path) -> str:
@@ -324,7 +359,7 @@ def record_course(root: Path, times: dict[str, float], wall: float, jobs: int) -
             "jobs": jobs,
             "wall_seconds": round(wall, 1),
             "notebooks": {stem: round(seconds, 1) for stem, seconds in sorted(times.items())},
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
     )
     runs.sort(key=lambda r: (r["device"], r["jobs"]))
