@@ -136,7 +136,8 @@ def record(notebook: str, **kwargs) -> dict:
     rec = build(notebook, **kwargs)
     folder = config.output_dir("results")
     if folder is not None:
-        where = f"recorded in {save(rec, folder)}"
+        save(rec, folder)
+        where = f"recorded as results/{notebook}.json"
     else:
         where = "shown only: a run in Jupyter or in quick mode never changes results/"
     print(f"{notebook}, {rec['mode']} mode, {rec['epochs']} epochs; {where}\n{_show(rec)}")

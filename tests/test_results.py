@@ -37,7 +37,11 @@ def test_record_in_a_recording_run(full_mode, capsys):
     assert env["keras"].startswith("3.") and env["device"]
     assert results.read("01_undercomplete_autoencoder") == rec
     shown = capsys.readouterr().out
-    assert "recorded in" in shown and "val_loss: 0.092" in shown and "not reached" in shown
+    assert (
+        "recorded as results/01_undercomplete_autoencoder.json" in shown
+        and "val_loss: 0.092" in shown
+        and "not reached" in shown
+    )
 
 
 def test_quick_mode_writes_nothing(monkeypatch, tmp_path, capsys):
