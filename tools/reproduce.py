@@ -173,7 +173,8 @@ class Publisher:
 
     The notebooks write into ``staging`` (``AEUTILS_OUTPUT_DIR``): ``results/<stem>.json``
     and ``images/<NN>_*.png``. ``publish`` checks and moves them, and the executed copy,
-    into the course folder ``root``; nothing else of the course is ever written by a run.
+    into the course folder ``root``; besides these, a run writes only the generated tables
+    (``results/README.md``, and ``results/course.json`` after a whole-course run).
     """
 
     def __init__(self, root: Path, out_dir: Path, jobs: int):
