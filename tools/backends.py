@@ -141,14 +141,8 @@ def main(argv=None) -> int:
 
 
 def version(module: str) -> str:
-    """An installed distribution's version, or "?"."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
-    try:
-        return installed(module)
-    except PackageNotFoundError:
-        return "?"
+    """An installed distribution's version, or "?" (for the tables) when it is not installed."""
+    return environment.package_version(module) or "?"
 
 
 if __name__ == "__main__":
