@@ -120,8 +120,7 @@ def _show(record: dict) -> str:
         line = f"  {key}: {value:.6g}"
         ref = record["references"].get(key)
         if ref is not None:
-            verdict = "reached" if _references.reaches(value, ref) else "not reached"
-            line += f"  (published: {ref['value']:g}, {verdict})"
+            line += f"  (published: {ref['value']:g}, {_references.describe(value, ref)})"
         lines.append(line)
     return "\n".join(lines)
 

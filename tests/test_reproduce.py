@@ -82,6 +82,15 @@ def test_reached_means_rounded_to_the_printed_decimals(tmp_path, monkeypatch):
     assert "0.09 (not reached)" in _headlines(root)
 
 
+def test_a_reference_measured_another_way_is_shown_as_context(tmp_path, monkeypatch):
+    monkeypatch.setitem(tables.HEADLINES, "01_a", "val_loss")
+    ref = {"value": 0.09, "source": "blog", "decimals": 2, "differs": "other split"}
+    context = {**RECORD, "references": {"val_loss": ref}, "reached_at_epoch": {}}
+    root = _course(tmp_path, **{"01_a": json.dumps(context)})
+    headlines = _headlines(root)
+    assert "0.09 (context: different protocol)" in headlines and "reached" not in headlines
+
+
 def test_a_notebook_without_a_headline_is_named(tmp_path):
     root = _course(tmp_path, **{"01_a": json.dumps(RECORD)})
     with pytest.raises(SystemExit, match="HEADLINES .* 01_a"):

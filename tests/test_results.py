@@ -158,6 +158,23 @@ def test_reaches_refuses_a_higher_is_better_that_is_not_a_bool(flag):
         references.reaches(0.5, {"value": 0.9, "source": "s", "higher_is_better": flag})
 
 
+def test_a_reference_measured_another_way_is_context_and_never_reached():
+    ref = {"value": 0.9, "source": "s", "higher_is_better": True, "differs": "other split"}
+    assert references.is_context(ref)
+    assert not references.is_context({"value": 0.9, "source": "s"})
+    with pytest.raises(ValueError, match="other split"):
+        references.reaches(0.99, ref)
+    assert references.first_epoch_reaching([0.5, 0.95], ref) is None
+    assert references.describe(0.99, ref) == "context (different protocol: other split)"
+    assert references.describe(0.99, {"value": 0.9, "source": "s"}) == "not reached"
+
+
+@pytest.mark.parametrize("differs", ["", "  ", 3, None])
+def test_differs_must_say_what_differs(differs):
+    with pytest.raises(ValueError, match="differs"):
+        references.check({"value": 0.9, "source": "s", "differs": differs})
+
+
 def test_first_epoch_reaching():
     ref = {"value": 0.9, "source": "s", "higher_is_better": True}
     assert references.first_epoch_reaching([0.5, 0.8, 0.95], ref) == 3
