@@ -6,6 +6,12 @@ the kernels. Run `AEUTILS_QUICK=0 pytest notebooks/` to execute them in full mod
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("AEUTILS_QUICK", "1")
+# The kernels import tests/made_up_answers.py, which probes each exercise's autograded test
+# with made-up answers (nbmake's post_cell_execute metadata on those cells).
+_TESTS = str(Path(__file__).resolve().parent / "tests")
+_PATH = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+os.environ["PYTHONPATH"] = os.pathsep.join([_TESTS, *(p for p in _PATH if p != _TESTS)])
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
