@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 POST_CELL_EXECUTE = ["import made_up_answers", "made_up_answers.probe(globals())"]
-"""The nbmake metadata every autograded test cell carries: ``{"nbmake": {"post_cell_execute": ...}}``."""
+"""Every autograded test cell's metadata: ``{"nbmake": {"post_cell_execute": ...}}``."""
 
 _NAMES = re.compile(r"for _name in \[([^\]]*)\]:")
 

@@ -7,10 +7,9 @@ every autograded test cell and check that it tells a range check from a real one
 import json
 from pathlib import Path
 
+import made_up_answers
 import numpy as np
 import pytest
-
-import made_up_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
