@@ -577,3 +577,26 @@ def test_a_killed_run_leaves_the_committed_results_alone(course):
     os.killpg(runner.pid, signal.SIGKILL)
     runner.wait()
     assert _committed(root) == before
+
+
+def test_one_notebook_at_a_time_changes_no_thread_setting():
+    assert reproduce.kernel_environment(1, cores=16) == {}
+
+
+def test_kernels_run_at_once_share_the_cores():
+    shared = reproduce.kernel_environment(4, cores=16)
+    assert {shared[k] for k in reproduce.THREAD_VARIABLES} == {"4"}
+    assert shared["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert "XLA_FLAGS" not in shared  # XLA keeps its pool when a kernel has several cores
+    alone = reproduce.kernel_environment(2, cores=2)
+    assert {alone[k] for k in reproduce.THREAD_VARIABLES} == {"1"}
+    assert "intra_op_parallelism_threads=1" in alone["XLA_FLAGS"]
+    assert reproduce.kernel_environment(4, cores=2)["OMP_NUM_THREADS"] == "1"  # never 0
+
+
+def test_sharing_keeps_the_thread_settings_a_user_made():
+    environ = {"OMP_NUM_THREADS": "3"}
+    added = reproduce.share_machine(2, environ)
+    assert "OMP_NUM_THREADS" not in added
+    assert environ["OMP_NUM_THREADS"] == "3"
+    assert environ["OPENBLAS_NUM_THREADS"] == added["OPENBLAS_NUM_THREADS"]

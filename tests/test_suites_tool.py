@@ -68,6 +68,29 @@ def test_a_failure_is_recorded_with_its_cell_and_the_environment_is_put_back(mon
     assert os.environ["KERAS_BACKEND"] == "tensorflow" and config.QUICK_ENV not in os.environ
 
 
+def test_full_mode_runs_with_its_checks_and_records_nothing(monkeypatch, tmp_path):
+    def fake_run_many(paths, out_dir, **kwargs):
+        assert os.environ[config.QUICK_ENV] == "0" and os.environ[config.RECORD_ENV] == "0"
+        return {"01_a": 300.0}, []
+
+    monkeypatch.setattr(reproduce, "run_many", fake_run_many)
+    assert suites.run_backend("torch", [], tmp_path, None, full=True) == {
+        "01_a": {"seconds": 300.0}
+    }
+
+
+def test_the_full_mode_table_shows_the_recorded_backend_beside_the_others():
+    record = tables.recorded_suite(ROOT)
+    stems = [p.stem for p in tables.course_notebooks(ROOT)]
+    assert set(record["backends"]["tensorflow"]["notebooks"]) == set(stems)
+    readme = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    assert tables.render_full_suites(ROOT) in readme
+    record = {"backends": {"tensorflow": {"notebooks": {"01_a": {"seconds": 9.0, "at_once": 2}}}}}
+    record["backends"]["tensorflow"].update(version="2", device="CPU", when="t")
+    text = suites.table(record, ["01_a"], "full")
+    assert "passed, 0:09 (2 at once)" in text and text.split("\n\n")[1].startswith("Full mode")
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -19,7 +19,9 @@ the notebook's wall time and its slowest cells to the results file, then regener
 nothing.
 
 With ``--jobs N`` up to N notebooks run at once, longest (by its recorded time) first; the
-times are then times while sharing the machine, and the results file says so.
+times are then times while sharing the machine, and the results file says so. Each kernel is
+then given its share of the cores (the thread limits of NumPy's BLAS, TensorFlow, XLA and
+PyTorch, see ``kernel_environment``), and JAX does not claim the whole GPU's memory at start.
 
 To run one notebook with other parameters, use papermill itself, e.g.
 ``papermill notebooks/04_convolutional_autoencoder.ipynb out.ipynb -p EPOCHS 5``.
@@ -129,6 +131,43 @@ def slowest_cells(executed: Path, count: int = SLOWEST_CELLS) -> list[dict]:
         if isinstance(cell.metadata.get("papermill", {}).get("duration"), (int, float))
     ]
     return sorted(timed, key=lambda c: c["seconds"], reverse=True)[:count]
+
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",  # OpenMP: PyTorch's intra-op pool, scikit-learn, OpenCV
+    "OPENBLAS_NUM_THREADS",  # NumPy's and SciPy's BLAS
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",  # TensorFlow, read when it starts
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+def kernel_environment(jobs: int, cores: int | None = None) -> dict[str, str]:
+    """The variables that make ``jobs`` kernels at once share ``cores`` instead of each
+    starting a thread per core (which oversubscribes the machine ``jobs`` times over).
+
+    Each library gets ``cores // jobs`` threads (at least 1). XLA's CPU backend has no
+    thread-count setting, so with one thread per kernel its Eigen pool is switched off. JAX
+    would otherwise take 75 % of a GPU's memory in its first kernel, leaving none for the next:
+    it allocates as it needs instead. One notebook at a time changes nothing.
+    """
+    if jobs <= 1:
+        return {}
+    share = max(1, (cores or os.cpu_count() or 1) // jobs)
+    variables = dict.fromkeys(THREAD_VARIABLES, str(share))
+    variables["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+    if share == 1:
+        variables["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    return variables
+
+
+def share_machine(jobs: int, environ=os.environ) -> dict[str, str]:
+    """Set ``kernel_environment(jobs)`` in ``environ`` (by default this process's, which the
+    kernels it starts inherit); a variable the user has already set is kept. Returns what
+    was set."""
+    added = {k: v for k, v in kernel_environment(jobs).items() if k not in environ}
+    environ.update(added)
+    return added
 
 
 def run_notebook(
@@ -425,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     if args.jobs > 1:
         selected = _longest_first(selected, root)
+        shared = share_machine(args.jobs)
+        if shared:
+            print("each kernel's share: " + ", ".join(f"{k}={v}" for k, v in shared.items()))
     publisher = None
     if not quick:
         publisher = Publisher(root, out_dir, args.jobs)

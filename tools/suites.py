@@ -1,8 +1,9 @@
-"""Run every notebook in quick mode on each Keras backend, and record which pass and how long.
+"""Run every notebook on each Keras backend, and record which pass and how long.
 
-    python -m tools.suites --backends torch             # one backend, all notebooks
+    python -m tools.suites --backends torch             # one backend, all notebooks, quick mode
     python -m tools.suites --backends jax,torch --record
     python -m tools.suites --backends torch --only 06 --record   # update one row
+    python -m tools.suites --full --backends jax --only 04 --record   # full mode
 
 Each notebook runs in a fresh kernel (papermill, through ``tools.reproduce``) with
 ``KERAS_BACKEND`` and ``AEUTILS_QUICK=1`` set, one notebook at a time and one backend after
@@ -12,6 +13,12 @@ that backend. ``--record`` merges the outcome into ``results/suites.json`` (a no
 run keeps its earlier entry) and regenerates ``results/README.md``; the executed copies go to
 ``logs/executed-quick/<backend>/`` (ignored). A wall time is a measurement of one machine at
 one moment, never a test: the table says which machine and when.
+
+``--full`` runs full mode instead, with its full-mode checks, and records nothing into the
+course's results (those come from the recording runs of ``tools.reproduce``, on TensorFlow):
+the outcome goes to ``results/suites_full.json`` and the copies to
+``logs/executed-full/<backend>/``. The full-mode table shows TensorFlow from the recorded
+results beside the backends run this way.
 """
 
 from __future__ import annotations
@@ -29,10 +36,14 @@ from . import reproduce, tables
 from .backends import BACKENDS, chosen, version
 
 
-def run_backend(backend: str, paths: list[Path], out_dir: Path, timeout: int | None) -> dict:
-    """Run ``paths`` in quick mode on ``backend``; each stem -> {"seconds"} or {"failed"}."""
+def run_backend(
+    backend: str, paths: list[Path], out_dir: Path, timeout: int | None, full: bool = False
+) -> dict:
+    """Run ``paths`` on ``backend``, in quick mode or (``full``) full mode without recording;
+    each stem -> {"seconds"} or {"failed"}."""
     saved = {k: os.environ.get(k) for k in ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV)}
-    os.environ.update({"KERAS_BACKEND": backend, config.QUICK_ENV: "1", config.RECORD_ENV: "0"})
+    quick = "0" if full else "1"
+    os.environ.update({"KERAS_BACKEND": backend, config.QUICK_ENV: quick, config.RECORD_ENV: "0"})
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -65,8 +76,8 @@ def merge(record: dict, backend: str, outcome: dict, when: str) -> dict:
     return record
 
 
-def table(record: dict, stems: list[str] | None = None) -> str:
-    """The quick-suite table: one row per notebook, one column per backend.
+def table(record: dict, stems: list[str] | None = None, mode: str = "quick") -> str:
+    """The suite table of ``mode``: one row per notebook, one column per backend.
 
     ``stems`` are the rows (the course's notebooks: one never run on a backend shows "not
     run" there); by default, every notebook in the record.
@@ -85,7 +96,8 @@ def table(record: dict, stems: list[str] | None = None) -> str:
                 cell = re.search(r"code cell \d+ of \d+", found["failed"])
                 cells.append("**failed**" + (f" in {cell.group(0)}" if cell else ""))
             else:
-                cells.append(f"passed, {tables.format_seconds(found['seconds'])}")
+                at_once = f" ({found['at_once']} at once)" if found.get("at_once", 1) > 1 else ""
+                cells.append(f"passed, {tables.format_seconds(found['seconds'])}{at_once}")
         rows.append(cells)
     passed = {
         b: sum("seconds" in record["backends"][b]["notebooks"].get(s, {}) for s in stems)
@@ -93,7 +105,8 @@ def table(record: dict, stems: list[str] | None = None) -> str:
     }
     return (
         tables.markdown_table(["notebook", *backends], rows)
-        + "\n\nQuick mode, one notebook at a time; wall time of each whole notebook. "
+        + f"\n\n{mode.capitalize()} mode, one notebook at a time unless a cell says otherwise; "
+        + "wall time of each whole notebook. "
         + "; ".join(
             f"{b} {record['backends'][b]['version']}: {passed[b]} of {len(stems)} passed, "
             f"finished {record['backends'][b]['when']}, {record['backends'][b]['device']}"
@@ -113,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated notebook numbers, e.g. 06,07")
     parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     parser.add_argument(
-        "--record", action="store_true", help="write results/suites.json and results/README.md"
+        "--full", action="store_true", help="full mode (without recording results) instead"
+    )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write results/suites.json (--full: suites_full.json) and results/README.md",
     )
     args = parser.parse_args(argv)
     backends = chosen(parser, args.backends)
@@ -124,23 +142,25 @@ def main(argv: list[str] | None = None) -> int:
         paths = tables.select_notebooks(root, args.only)
     except ValueError as err:
         parser.error(str(err))
-    path = root / "results" / tables.SUITES_FILE
+    mode = "full" if args.full else "quick"
+    path = root / "results" / (tables.FULL_SUITES_FILE if args.full else tables.SUITES_FILE)
     tables.render_suites(root)  # a malformed file is named before an hour of runs
-    record = _files.read_json(path, "quick-suite file") if path.exists() else {}
+    tables.render_full_suites(root)
+    record = _files.read_json(path, f"{mode}-suite file") if path.exists() else {}
     any_failed = False
     for backend in backends:
-        print(f"{backend}: {len(paths)} notebook(s), quick mode", flush=True)
+        print(f"{backend}: {len(paths)} notebook(s), {mode} mode", flush=True)
         outcome = run_backend(
-            backend, paths, root / "logs" / "executed-quick" / backend, args.timeout
+            backend, paths, root / "logs" / f"executed-{mode}" / backend, args.timeout, args.full
         )
         any_failed |= any("failed" in v for v in outcome.values())
         record = merge(record, backend, outcome, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    text = table(record, [p.stem for p in tables.course_notebooks(root)])
+    text = table(record, [p.stem for p in tables.course_notebooks(root)], mode)
     print("\n" + text)
     if args.record:
         _files.write_json(path, record)
         tables.update(root)
-        print(f"recorded: results/{tables.SUITES_FILE} and results/README.md")
+        print(f"recorded: results/{path.name} and results/README.md")
     return 1 if any_failed else 0
 
 

@@ -18,6 +18,7 @@ COMMAND = "python -m tools.reproduce --table"
 RESULTS_README = "README.md"
 COURSE_FILE = "course.json"
 SUITES_FILE = "suites.json"
+FULL_SUITES_FILE = "suites_full.json"
 BACKENDS_FILE = "backends.json"
 
 HEADLINES = {
@@ -285,6 +286,48 @@ def render_suites(root: Path) -> str:
     )
 
 
+def recorded_suite(root: Path) -> dict:
+    """The recorded full runs (``results/*.json``) as one suite entry per backend they ran on:
+    the full-mode table's column for the backend the course is recorded on."""
+    record: dict = {"backends": {}}
+    for found in _records(root):
+        env = found.get("environment", {})
+        backend = env.get("backend")
+        seconds = found.get("seconds", {}).get("notebook")
+        if backend is None or not _is_number(seconds):
+            continue
+        entry = record["backends"].setdefault(
+            backend,
+            {"notebooks": {}, "version": env.get("backend_version"), "device": set(), "when": ""},
+        )
+        entry["notebooks"][found["notebook"]] = {
+            "seconds": seconds,
+            "at_once": env.get("notebooks_at_once", 1),
+        }
+        entry["device"].add(env.get("device", "unknown device"))
+        entry["when"] = max(entry["when"], str(found.get("date", ""))[:10])
+    for entry in record["backends"].values():
+        entry["device"] = ", ".join(sorted(entry["device"]))
+        entry["when"] = f"{entry['when']} (the last of the recorded runs)"
+    return record
+
+
+def render_full_suites(root: Path) -> str:
+    """Full mode per backend: the recorded runs, then the runs of ``tools.suites --full``."""
+    from .suites import table
+
+    stems = [p.stem for p in course_notebooks(root)]
+
+    def combined(found: dict) -> str:
+        record = recorded_suite(root)
+        for backend, entry in found.get("backends", {}).items():
+            record["backends"].setdefault(backend, entry)
+        return table(record, stems, "full")
+
+    empty = combined({}) if _records(root) else "No full run has been recorded yet."
+    return _render(root, FULL_SUITES_FILE, "full-suite file", combined, empty)
+
+
 def render_backends(root: Path) -> str:
     from .backends import table
 
@@ -324,6 +367,13 @@ def render_results_readme(root: Path) -> str:
             "## Whole-course runs, full mode",
             "",
             render_times(root),
+            "",
+            "## Full mode on each Keras backend",
+            "",
+            "The recorded runs, and the runs of `python -m tools.suites --full`, which check "
+            "the same full-mode claims on another backend without recording its numbers.",
+            "",
+            render_full_suites(root),
             "",
             "## Quick mode on each Keras backend",
             "",
