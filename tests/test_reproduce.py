@@ -23,6 +23,20 @@ def test_results_readme_matches_the_committed_results():
     )
 
 
+def test_readme_times_match_the_committed_results():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert tables.readme_with_times(ROOT, readme) == readme, (
+        "README.md's times table is out of date: run `python -m tools.reproduce --table`"
+    )
+    for stem in (p.stem for p in tables.course_notebooks(ROOT)):
+        assert f"| {stem[:2]} |" in readme
+
+
+def test_a_readme_without_the_times_markers_is_named():
+    with pytest.raises(ValueError, match="times"):
+        tables.readme_with_times(ROOT, "# A README without the block\n")
+
+
 def test_every_notebook_with_results_has_a_headline_it_measured():
     records = tables._records(ROOT)
     assert [r["notebook"] for r in records] == sorted(tables.HEADLINES)

@@ -437,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     root = config.repo_root()
     if args.table:
         changed = tables.update(root)
-        print("results/README.md " + ("updated" if changed else "already up to date"))
+        state = "updated" if changed else "already up to date"
+        print(f"results/README.md and README.md's times table {state}")
         return 0
     if args.timeout is not None and args.timeout < 1:
         parser.error("--timeout must be a positive number of seconds")
