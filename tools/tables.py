@@ -426,19 +426,20 @@ def readme_with_times(root: Path, readme: str) -> str:
 def update(root: Path) -> bool:
     """Rewrite ``results/README.md`` and the README's times from the JSON files; True if
     either changed."""
-    changed = False
-    path = Path(root) / "results" / RESULTS_README
-    text = render_results_readme(root)
-    if not (path.is_file() and path.read_text(encoding="utf-8") == text):
-        _files.atomic_write_text(path, text)
-        changed = True
+    results_readme = Path(root) / "results" / RESULTS_README
+    changed = _write_if_changed(results_readme, render_results_readme(root))
     readme = Path(root) / "README.md"
     if readme.is_file() and TIMES_START in (old := readme.read_text(encoding="utf-8")):
-        new = readme_with_times(root, old)
-        if new != old:
-            _files.atomic_write_text(readme, new)
-            changed = True
+        changed |= _write_if_changed(readme, readme_with_times(root, old))
     return changed
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` unless it already holds it; True if it was written."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    _files.atomic_write_text(path, text)
+    return True
 
 
 def record_course(root: Path, times: dict[str, float], wall: float, jobs: int) -> None:
