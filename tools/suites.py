@@ -96,8 +96,8 @@ def table(record: dict, stems: list[str] | None = None, mode: str = "quick") -> 
                 cell = re.search(r"code cell \d+ of \d+", found["failed"])
                 cells.append("**failed**" + (f" in {cell.group(0)}" if cell else ""))
             else:
-                at_once = f" ({found['at_once']} at once)" if found.get("at_once", 1) > 1 else ""
-                cells.append(f"passed, {tables.format_seconds(found['seconds'])}{at_once}")
+                seconds = tables.format_seconds(found["seconds"], found.get("at_once"))
+                cells.append(f"passed, {seconds}")
         rows.append(cells)
     passed = {
         b: sum("seconds" in record["backends"][b]["notebooks"].get(s, {}) for s in stems)

@@ -84,9 +84,11 @@ def select_notebooks(root: Path, only: str | None = None) -> list[Path]:
     return [p for p in found if p.name[:2] in wanted]
 
 
-def format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float, at_once: int | None = None) -> str:
+    """``m:ss``, followed by " (N at once)" when ``at_once`` notebooks shared the machine."""
     minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
+    shared = f" ({at_once} at once)" if at_once and at_once > 1 else ""
+    return f"{minutes}:{secs:02d}{shared}"
 
 
 def _number(value: float) -> str:
@@ -141,8 +143,7 @@ def _seconds(record: dict) -> str:
     seconds = (record.get("seconds") or {}).get("notebook")
     if not _is_number(seconds):
         return ""
-    at_once = record.get("environment", {}).get("notebooks_at_once")
-    return format_seconds(seconds) + (f" ({at_once} at once)" if at_once else "")
+    return format_seconds(seconds, record.get("environment", {}).get("notebooks_at_once"))
 
 
 def headline(record: dict) -> str:
