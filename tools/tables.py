@@ -35,6 +35,7 @@ HEADLINES = {
     "11_super_resolution": "psnr_ae_x2",
     "12_latent_space": "path_digit_share_vae",
     "13_features_from_few_labels": "accuracy_inductive_10_low",
+    "14_vq_vae": "recon_test_normalized",
 }
 """Each notebook's headline metric: the one number the results' first table shows for it."""
 
