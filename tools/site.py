@@ -88,18 +88,21 @@ CSS = """\
 """
 
 
-def _headlines(results_readme: str) -> str:
-    """The ``## Headlines`` table of results/README.md, its notebooks linked to their pages."""
+def _headlines(results_readme: str, columns: int = 4) -> str:
+    """The first ``columns`` columns of results/README.md's ``## Headlines`` table (notebook,
+    metric, ours, published reference: narrow enough for the page), notebooks linked."""
     match = re.search(r"^## Headlines\n(.*?)(?=^## |\Z)", results_readme, re.S | re.M)
     if match is None:
         raise ValueError("results/README.md has no '## Headlines' section")
-    table = match.group(1).strip()
-    return re.sub(
-        r"^\| (\d\d_\w+) \|",
-        lambda m: f"| [{m.group(1)}]({NOTEBOOKS}/{m.group(1)}.ipynb) |",
-        table,
-        flags=re.M,
-    )
+    rows = [line for line in match.group(1).splitlines() if line.startswith("|")]
+    if len(rows) < 3:
+        raise ValueError("results/README.md's '## Headlines' section has no table")
+    cells = [re.split(r"(?<!\\)\|", row.strip())[1:-1] for row in rows]
+    for row in cells[2:]:
+        name = row[0].strip()
+        label = name[:2] + " · " + name[3:].replace("_", " ")  # wraps in a narrow column
+        row[0] = f" [{label}]({NOTEBOOKS}/{name}.ipynb) "
+    return "\n".join("|" + "|".join(row[:columns]) + "|" for row in cells)
 
 
 def front_page(readme: str, results_readme: str) -> str:
@@ -109,7 +112,10 @@ def front_page(readme: str, results_readme: str) -> str:
     results = re.search(r"^## Results\n.*?(?=^## |\Z)", text, re.S | re.M)
     if results is None:
         raise ValueError("README.md has no '## Results' section")
-    block = "### Headlines\n\n" + _headlines(results_readme) + "\n\n"
+    block = (
+        "### Headlines\n\n" + _headlines(results_readme) + "\n\nRun times, epochs and devices: "
+        "[results/README.md](results/README.md).\n\n"
+    )
     text = text[: results.end()] + block + text[results.end() :]
     return text
 
