@@ -36,6 +36,8 @@ HEADLINES = {
     "12_latent_space": "path_digit_share_vae",
     "13_features_from_few_labels": "accuracy_inductive_10_low",
     "14_vq_vae": "recon_test_normalized",
+    "15_vae_likelihoods_and_collapse": "iwae_5000_nll",
+    "16_sparse_autoencoders": "fvu_topk_32",
 }
 """Each notebook's headline metric: the one number the results' first table shows for it."""
 
