@@ -67,6 +67,7 @@ extensions = ["myst_nb"]
 exclude_patterns = [{sources!r}, "_build"]
 nb_execution_mode = "off"
 nb_merge_streams = True  # one block per cell's printed output, as Jupyter shows it
+nb_output_stderr = "remove"  # library warnings and log lines are noise on a page for reading
 nb_ipywidgets_js = {{}}
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 myst_enable_extensions = ["dollarmath", "amsmath"]
