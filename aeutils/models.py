@@ -11,9 +11,10 @@ and this file together.
     ``epsilon ~ N(0, I)`` drawn from the layer's own ``keras.random.SeedGenerator(seed)``.
 
 ``kl_divergence`` (taught in notebook 06)
-    ``kl_divergence(z_mean, z_log_var)`` with two tensors of shape ``(batch, latent_dim)``
-    returns a tensor of shape ``(batch,)``: KL(N(mu, sigma^2) || N(0, I)) per example in nats,
-    summed over the latent dimensions; always >= 0, and 0 exactly at mu = 0, log_var = 0.
+    ``kl_divergence(z_mean, z_log_var)`` with two tensors (or NumPy arrays) of shape
+    ``(batch, latent_dim)`` returns a tensor of shape ``(batch,)``: KL(N(mu, sigma^2) || N(0, I))
+    per example in nats, summed over the latent dimensions; always >= 0, and 0 exactly at
+    mu = 0, log_var = 0.
 
 ``VAE`` (taught in notebook 06)
     ``VAE(encoder, decoder, seed=None)`` wraps two Keras models: ``encoder`` maps images of
@@ -55,6 +56,8 @@ class Sampling(layers.Layer):
 
 def kl_divergence(z_mean, z_log_var):
     """KL(N(mu, sigma^2) || N(0, I)) per example, summed over latent dimensions."""
+    # tensors or NumPy arrays alike (PyTorch cannot mix the two in one expression)
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 

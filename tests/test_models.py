@@ -86,6 +86,17 @@ def test_kl_divergence_is_zero_at_the_prior_and_positive_away_from_it():
     assert ops.convert_to_numpy(away)[0] == pytest.approx(4 - math.log(4), rel=1e-6)
 
 
+def test_kl_divergence_takes_numpy_arrays_as_well_as_tensors():
+    # PyTorch cannot subtract a tensor from an array: the function converts its inputs itself
+    mean, log_var = np.ones((1, 2), "float32"), np.full((1, 2), np.log(4.0), "float32")
+    from_arrays = ops.convert_to_numpy(models.kl_divergence(mean, log_var))
+    from_tensors = ops.convert_to_numpy(
+        models.kl_divergence(ops.convert_to_tensor(mean), ops.convert_to_tensor(log_var))
+    )
+    np.testing.assert_allclose(from_arrays, from_tensors)
+    np.testing.assert_allclose(from_arrays, [2 * 0.5 * (4.0 + 1.0 - 1.0 - np.log(4.0))], rtol=1e-6)
+
+
 def test_compute_loss_on_a_tiny_batch_is_finite_and_is_reconstruction_plus_kl():
     keras.utils.set_random_seed(0)
     vae = _tiny_vae(models.VAE)
