@@ -31,8 +31,39 @@ def test_merge_updates_one_backend_and_keeps_the_other_entries():
     }
     merged = suites.merge(record, "jax", {"02_b": {"failed": "in code cell 3 of 9: boom"}}, "now")
     notebooks = merged["backends"]["jax"]["notebooks"]
-    assert notebooks == {"01_a": {"seconds": 5.0}, "02_b": {"failed": "in code cell 3 of 9: boom"}}
+    failed = {"failed": "in code cell 3 of 9: boom", "when": "now"}
+    assert notebooks == {"01_a": {"seconds": 5.0}, "02_b": failed}
     assert merged["backends"]["jax"]["when"] == "now"
+    # a later run of 01_a alone, sharing the machine, dates and marks only 01_a
+    suites.merge(merged, "jax", {"01_a": {"seconds": 9.0}}, "later", at_once=2)
+    assert notebooks["01_a"] == {"seconds": 9.0, "when": "later", "at_once": 2}
+    assert notebooks["02_b"] == failed
+
+
+def test_two_runs_at_once_keep_each_others_results(monkeypatch, tmp_path):
+    (tmp_path / "results").mkdir()
+    path = tmp_path / "results" / tables.SUITES_FILE
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    monkeypatch.setattr(tables, "select_notebooks", lambda root, only: [])
+    monkeypatch.setattr(tables, "course_notebooks", lambda root: [])
+    monkeypatch.setattr(tables, "render_suites", lambda root: "")
+    monkeypatch.setattr(tables, "render_full_suites", lambda root: "")
+    monkeypatch.setattr(tables, "update", lambda root: None)
+
+    def finished_while_we_ran(backend, paths, out_dir, timeout, full=False):
+        other = suites.merge({}, "torch", {"01_a": {"seconds": 4.0}}, "meanwhile")
+        path.write_text(json.dumps(other), encoding="utf-8")
+        return {"01_a": {"seconds": 3.0}}
+
+    monkeypatch.setattr(suites, "run_backend", finished_while_we_ran)
+    assert suites.main(["--backends", "jax", "--record", "--at-once", "2"]) == 0
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["backends"]["torch"]["notebooks"]["01_a"]["seconds"] == 4.0
+    assert record["backends"]["jax"]["notebooks"]["01_a"] == {
+        "seconds": 3.0,
+        "when": record["backends"]["jax"]["when"],
+        "at_once": 2,
+    }
 
 
 def test_the_table_shows_passes_failures_and_notebooks_not_run():
@@ -99,6 +130,7 @@ def test_the_full_mode_table_shows_the_recorded_backend_beside_the_others():
         ["--backends", "jax", "--only", ""],
         ["--backends", ""],
         ["--backends", "jax", "--timeout", "0"],
+        ["--backends", "jax", "--at-once", "0"],
     ],
 )
 def test_bad_arguments_are_refused_before_anything_runs(argv, capsys):

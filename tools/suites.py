@@ -14,6 +14,11 @@ run keeps its earlier entry) and regenerates ``results/README.md``; the executed
 ``logs/executed-quick/<backend>/`` (ignored). A wall time is a measurement of one machine at
 one moment, never a test: the table says which machine and when.
 
+Two runs side by side (say ``--backends jax`` and ``--backends torch`` in two shells) each
+pass ``--at-once 2``, so that the table marks their times as shared; each reads the file again
+just before writing it, so neither loses the other's rows. Each notebook's entry in the file
+carries the date of its own run.
+
 ``--full`` runs full mode instead, with its full-mode checks, and records nothing into the
 course's results (those come from the recording runs of ``tools.reproduce``, on TensorFlow):
 the outcome goes to ``results/suites_full.json`` and the copies to
@@ -64,10 +69,15 @@ def run_backend(
     return outcome
 
 
-def merge(record: dict, backend: str, outcome: dict, when: str) -> dict:
-    """``record`` with ``backend``'s notebooks updated from ``outcome`` (others kept)."""
+def merge(record: dict, backend: str, outcome: dict, when: str, at_once: int = 1) -> dict:
+    """``record`` with ``backend``'s notebooks updated from ``outcome`` (others kept).
+
+    Each updated notebook carries its own ``when`` (the backend's ``when`` is its latest run),
+    and ``at_once`` when more than one run shared the machine.
+    """
     entry = record.setdefault("backends", {}).setdefault(backend, {"notebooks": {}})
-    entry["notebooks"].update(outcome)
+    shared = {"at_once": at_once} if at_once > 1 else {}
+    entry["notebooks"].update({stem: {**v, "when": when, **shared} for stem, v in outcome.items()})
     entry["notebooks"] = dict(sorted(entry["notebooks"].items()))
     entry["version"] = version(BACKENDS[backend])
     entry["when"] = when
@@ -129,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         "--full", action="store_true", help="full mode (without recording results) instead"
     )
     parser.add_argument(
+        "--at-once",
+        type=int,
+        default=1,
+        help="how many runs share the machine (yours included): the table marks their times",
+    )
+    parser.add_argument(
         "--record",
         action="store_true",
         help="write results/suites.json (--full: suites_full.json) and results/README.md",
@@ -137,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     backends = chosen(parser, args.backends)
     if args.timeout is not None and args.timeout < 1:
         parser.error("--timeout must be a positive number of seconds")
+    if args.at_once < 1:
+        parser.error("--at-once must be 1 or more")
     root = config.repo_root()
     try:
         paths = tables.select_notebooks(root, args.only)
@@ -147,14 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     tables.render_suites(root)  # a malformed file is named before an hour of runs
     tables.render_full_suites(root)
     record = _files.read_json(path, f"{mode}-suite file") if path.exists() else {}
-    any_failed = False
+    any_failed, done = False, []
     for backend in backends:
         print(f"{backend}: {len(paths)} notebook(s), {mode} mode", flush=True)
         outcome = run_backend(
             backend, paths, root / "logs" / f"executed-{mode}" / backend, args.timeout, args.full
         )
         any_failed |= any("failed" in v for v in outcome.values())
-        record = merge(record, backend, outcome, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        done.append((backend, outcome, when))
+        record = merge(record, backend, outcome, when, args.at_once)
+    if args.record and path.exists():  # read again: a run beside this one may have written it
+        record = _files.read_json(path, f"{mode}-suite file")
+        for backend, outcome, when in done:
+            record = merge(record, backend, outcome, when, args.at_once)
     text = table(record, [p.stem for p in tables.course_notebooks(root)], mode)
     print("\n" + text)
     if args.record:
