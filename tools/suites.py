@@ -174,11 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         any_failed |= any("failed" in v for v in outcome.values())
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         done.append((backend, outcome, when))
-        record = merge(record, backend, outcome, when, args.at_once)
     if args.record and path.exists():  # read again: a run beside this one may have written it
         record = _files.read_json(path, f"{mode}-suite file")
-        for backend, outcome, when in done:
-            record = merge(record, backend, outcome, when, args.at_once)
+    for backend, outcome, when in done:
+        record = merge(record, backend, outcome, when, args.at_once)
     text = table(record, [p.stem for p in tables.course_notebooks(root)], mode)
     print("\n" + text)
     if args.record:
