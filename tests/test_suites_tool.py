@@ -50,7 +50,7 @@ def test_two_runs_at_once_keep_each_others_results(monkeypatch, tmp_path):
     monkeypatch.setattr(tables, "render_full_suites", lambda root: "")
     monkeypatch.setattr(tables, "update", lambda root: None)
 
-    def finished_while_we_ran(backend, paths, out_dir, timeout, full=False):
+    def finished_while_we_ran(backend, paths, out_dir, timeout, full=False, at_once=1):
         other = suites.merge({}, "torch", {"01_a": {"seconds": 4.0}}, "meanwhile")
         path.write_text(json.dumps(other), encoding="utf-8")
         return {"01_a": {"seconds": 3.0}}
@@ -64,6 +64,27 @@ def test_two_runs_at_once_keep_each_others_results(monkeypatch, tmp_path):
         "when": record["backends"]["jax"]["when"],
         "at_once": 2,
     }
+
+
+def test_runs_side_by_side_share_the_cores_and_put_the_environment_back(monkeypatch, tmp_path):
+    shares = reproduce.kernel_environment(2)
+    for key in shares:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")  # the user's own setting wins
+    seen = {}
+
+    def fake_run_many(paths, out_dir, **kwargs):
+        seen.update({key: os.environ.get(key) for key in shares})
+        return {}, []
+
+    monkeypatch.setattr(reproduce, "run_many", fake_run_many)
+    suites.run_backend("torch", [], tmp_path, None, at_once=2)
+    assert seen == {**shares, "OMP_NUM_THREADS": "7"}
+    assert os.environ["OMP_NUM_THREADS"] == "7"
+    assert all(key not in os.environ for key in shares if key != "OMP_NUM_THREADS")
+    seen.clear()
+    suites.run_backend("torch", [], tmp_path, None)  # alone: nothing is limited
+    assert all(seen[key] is None for key in shares if key != "OMP_NUM_THREADS")
 
 
 def test_the_table_shows_passes_failures_and_notebooks_not_run():

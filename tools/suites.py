@@ -15,9 +15,11 @@ run keeps its earlier entry) and regenerates ``results/README.md``; the executed
 one moment, never a test: the table says which machine and when.
 
 Two runs side by side (say ``--backends jax`` and ``--backends torch`` in two shells) each
-pass ``--at-once 2``, so that the table marks their times as shared; each reads the file again
-just before writing it, so neither loses the other's rows. Each notebook's entry in the file
-carries the date of its own run.
+pass ``--at-once 2``, so that the table marks their times as shared and each kernel gets its
+share of the cores (the thread limits of ``tools.reproduce --jobs``: without them PyTorch's
+threads, one per core in each run, spin against each other and a step can take ten times
+longer); each reads the file again just before writing it, so neither loses the other's
+rows. Each notebook's entry in the file carries the date of its own run.
 
 ``--full`` runs full mode instead, with its full-mode checks, and records nothing into the
 course's results (those come from the recording runs of ``tools.reproduce``, on TensorFlow):
@@ -42,12 +44,21 @@ from .backends import BACKENDS, chosen, version
 
 
 def run_backend(
-    backend: str, paths: list[Path], out_dir: Path, timeout: int | None, full: bool = False
+    backend: str,
+    paths: list[Path],
+    out_dir: Path,
+    timeout: int | None,
+    full: bool = False,
+    at_once: int = 1,
 ) -> dict:
     """Run ``paths`` on ``backend``, in quick mode or (``full``) full mode without recording;
-    each stem -> {"seconds"} or {"failed"}."""
-    saved = {k: os.environ.get(k) for k in ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV)}
+    each stem -> {"seconds"} or {"failed"}. With ``at_once`` > 1 the kernels get their share
+    of the cores (``reproduce.kernel_environment``), unless the caller set those variables."""
+    shares = reproduce.kernel_environment(at_once)
+    keys = ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV, *shares)
+    saved = {k: os.environ.get(k) for k in keys}
     quick = "0" if full else "1"
+    os.environ.update({k: v for k, v in shares.items() if saved[k] is None})
     os.environ.update({"KERAS_BACKEND": backend, config.QUICK_ENV: quick, config.RECORD_ENV: "0"})
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -168,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     any_failed, done = False, []
     for backend in backends:
         print(f"{backend}: {len(paths)} notebook(s), {mode} mode", flush=True)
-        outcome = run_backend(
-            backend, paths, root / "logs" / f"executed-{mode}" / backend, args.timeout, args.full
-        )
+        out_dir = root / "logs" / f"executed-{mode}" / backend
+        outcome = run_backend(backend, paths, out_dir, args.timeout, args.full, args.at_once)
         any_failed |= any("failed" in v for v in outcome.values())
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         done.append((backend, outcome, when))
