@@ -16,10 +16,10 @@ one moment, never a test: the table says which machine and when.
 
 Two runs side by side (say ``--backends jax`` and ``--backends torch`` in two shells) each
 pass ``--at-once 2``, so that the table marks their times as shared and each kernel gets its
-share of the cores (the thread limits of ``tools.reproduce --jobs``: without them PyTorch's
-threads, one per core in each run, spin against each other and a step can take ten times
-longer); each reads the file again just before writing it, so neither loses the other's
-rows. Each notebook's entry in the file carries the date of its own run.
+share of the cores (the thread limits of ``tools.reproduce --jobs``: without them each
+library starts a thread per core in each run, and PyTorch's above all spin against each other
+until a step takes many times longer); each reads the file again just before writing it, so
+neither loses the other's rows. Each notebook's entry in the file carries the date of its own run.
 
 ``--full`` runs full mode instead, with its full-mode checks, and records nothing into the
 course's results (those come from the recording runs of ``tools.reproduce``, on TensorFlow):
@@ -54,6 +54,7 @@ def run_backend(
     """Run ``paths`` on ``backend``, in quick mode or (``full``) full mode without recording;
     each stem -> {"seconds"} or {"failed"}. With ``at_once`` > 1 the kernels get their share
     of the cores (``reproduce.kernel_environment``), unless the caller set those variables."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     shares = reproduce.kernel_environment(at_once)
     keys = ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV, *shares)
     saved = {k: os.environ.get(k) for k in keys}
@@ -61,7 +62,6 @@ def run_backend(
     os.environ.update({k: v for k, v in shares.items() if saved[k] is None})
     os.environ.update({"KERAS_BACKEND": backend, config.QUICK_ENV: quick, config.RECORD_ENV: "0"})
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         times, failures = reproduce.run_many(
             paths, out_dir, timeout=timeout, keep_going=True, bars=sys.stderr.isatty()
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         "--at-once",
         type=int,
         default=1,
-        help="how many runs share the machine (yours included): the table marks their times",
+        help="how many runs share the machine (yours included): each kernel gets that share "
+        "of the cores' threads, and the table marks the times as shared",
     )
     parser.add_argument(
         "--record",
