@@ -53,13 +53,11 @@ def run_backend(
 ) -> dict:
     """Run ``paths`` on ``backend``, in quick mode or (``full``) full mode without recording;
     each stem -> {"seconds"} or {"failed"}. With ``at_once`` > 1 the kernels get their share
-    of the cores (``reproduce.kernel_environment``), unless the caller set those variables."""
+    of the cores (``reproduce.share_machine``), unless the caller set those variables."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    shares = reproduce.kernel_environment(at_once)
-    keys = ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV, *shares)
-    saved = {k: os.environ.get(k) for k in keys}
+    saved = {k: os.environ.get(k) for k in ("KERAS_BACKEND", config.QUICK_ENV, config.RECORD_ENV)}
     quick = "0" if full else "1"
-    os.environ.update({k: v for k, v in shares.items() if saved[k] is None})
+    saved.update(dict.fromkeys(reproduce.share_machine(at_once)))  # removed again afterwards
     os.environ.update({"KERAS_BACKEND": backend, config.QUICK_ENV: quick, config.RECORD_ENV: "0"})
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
