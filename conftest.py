@@ -15,3 +15,12 @@ _TESTS = str(Path(__file__).resolve().parent / "tests")
 _PATH = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ["PYTHONPATH"] = os.pathsep.join([_TESTS, *(p for p in _PATH if p != _TESTS)])
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
+
+# With xdist's workers (`-n 2`, the default), several kernels run at once. Each gets its share of
+# the cores (thread limits for BLAS, TensorFlow and XLA), as `python -m tools.reproduce --jobs N`
+# gives its kernels, instead of each starting a thread per core; a variable already set is kept.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    from tools.reproduce import share_machine
+
+    share_machine(_WORKERS)
