@@ -27,78 +27,116 @@ def steps_per_execution(requested: int = 32) -> int:
     return 1 if keras.backend.backend() == "torch" else requested
 
 
-def _signature(model) -> tuple:
-    """What must match for two models to share one compiled training step."""
+def _without(value, keys=("name", "seed")):
+    """``value`` (a config: dicts, lists) without the entries under ``keys``, at any depth.
+
+    Names are numbered by Keras (``dense_3``, ``auc_1``) and seeds only decide initial values,
+    which the trainer copies; neither makes two models train differently.
+    """
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list | tuple):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+def _signature(model) -> dict:
+    """What must match for two models to share one compiled training step, part by part."""
     import keras
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"build must return a keras.Model, got {type(model).__name__}")
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ValueError("build must return a compiled model: call model.compile(...) in build")
-    optimizer = {k: v for k, v in model.optimizer.get_config().items() if k != "name"}
+    if not model.built or not model.variables:
+        raise ValueError(
+            "build must return a model whose weights exist already: start it with keras.Input"
+        )
+    layers = [  # every layer inside, nested models opened (their configs hold the names)
+        (type(layer).__name__, layer.get_config())
+        for layer in model._flatten_layers(include_self=False)
+        if not isinstance(layer, keras.Model)
+    ]
+    variables = [(tuple(v.shape), str(v.dtype), v.trainable) for v in model.variables]
     compiled = {k: v for k, v in model.get_compile_config().items() if k != "optimizer"}
-    variables = [(tuple(v.shape), str(v.dtype)) for v in model.variables]
-    return type(model), repr(optimizer), repr(compiled), repr(variables)
+    return {
+        "architecture": repr(_without([type(model).__name__, layers, variables])),
+        "optimizer settings": repr(_without(model.optimizer.get_config())),
+        "loss and compile settings": repr(_without(compiled)),
+    }
 
 
 def trainer(build):
     """``train = trainer(build)``; then ``train(seed, x, y, **fit_kwargs)`` returns a trained model.
 
     ``train(seed, x, y, ...)`` gives the model that ``model = build(seed)`` followed by
-    ``model.fit(x, y, ...)`` gives: a new, independent model, trained the same way. On
-    TensorFlow its weights are the same to the last bit. On JAX and PyTorch, a model's first
-    ``fit`` takes more from the random generator that shuffles the data than its later fits
-    do, so the images come in another random order (with ``shuffle=False``, the weights are
-    the same again).
+    ``model.fit(x, y, ...)`` gives: a new, independent model, trained the same way, with its
+    ``history``. On TensorFlow its weights are the same to the last bit. On JAX, a model's
+    first ``fit`` (or ``evaluate``) on arrays takes one shuffled pass's worth from NumPy's
+    random generator to build the loss, which later fits skip; with ``shuffle=True`` the
+    images then come in a different, equally random order. On PyTorch ``train`` simply builds
+    and fits, since PyTorch compiles nothing.
 
     What differs is the cost. TensorFlow and JAX compile a new model's training step the
-    first time it trains, about a second for the course's small models; PyTorch compiles
-    nothing. A notebook that trains many models of one architecture pays that once per model.
-    Here one shared model, compiled once, does all the training: each call copies the new
-    model's initial state into it (weights, random-generator states, a reset optimizer), fits,
-    and copies the trained state back into the new model.
+    first time it trains, about a second for the course's small models. A notebook that trains
+    many models of one architecture pays that once per model. Here one shared model, compiled
+    once, does all the training: each call copies the new model's initial state into it
+    (weights, random-generator states, a reset optimizer), fits, and copies the trained state
+    back into the new model. The first call builds the shared model with ``build(seed)`` too,
+    so ``build`` should set the random seed itself (``keras.utils.set_random_seed``), as the
+    course's do: otherwise that extra build uses up random draws.
 
-    ``build(seed)`` must return a compiled ``keras.Model``, and every call must give the same
-    architecture, loss and optimizer settings; a model that differs is refused with a
-    ValueError. Callbacks passed to ``fit`` see the shared model, not the returned one.
+    ``build(seed)`` must return a compiled, built ``keras.Model`` (one that starts with
+    ``keras.Input``), and every call must give the same architecture, loss and optimizer
+    settings (names and seeds may differ); a model that differs is refused with a ValueError
+    that names what differs. Callbacks passed to ``fit`` see the shared model, not the
+    returned one.
     """
     if not callable(build):
         raise TypeError(f"build must be a function seed -> compiled model, got {build!r}")
+    import keras
+
     shared = {}
 
     def train(seed, x, y=None, **fit_kwargs):
         model = build(seed)
         signature = _signature(model)
+        if keras.backend.backend() == "torch":  # nothing to compile: no sharing needed
+            model.fit(x, y, **fit_kwargs)
+            return model
         if not shared:
             worker = build(seed)
             worker.optimizer.build(worker.trainable_variables)
             start = [_value(v) for v in worker.optimizer.variables]
             shared.update(model=worker, signature=signature, optimizer_start=start)
-        elif signature != shared["signature"]:
+        differs = [part for part, text in signature.items() if text != shared["signature"][part]]
+        if differs:
             raise ValueError(
-                f"build({seed!r}) returned a model that differs from the first one (architecture, "
-                "loss or optimizer settings): a trainer trains models of one kind only; make "
-                "another trainer for this one"
+                f"build({seed!r}) returned a model whose {' and '.join(differs)} differ from "
+                "the first one's: a trainer trains models of one kind only; make another "
+                "trainer for this kind"
             )
         worker = shared["model"]
-        for target, source in zip(worker.variables, model.variables, strict=True):
-            target.assign(source.value)
+        _copy(model.variables, worker.variables)
         for target, value in zip(
             worker.optimizer.variables, shared["optimizer_start"], strict=True
         ):
             target.assign(value)
-        worker.fit(x, y, **fit_kwargs)
+        history = worker.fit(x, y, **fit_kwargs)
         model.optimizer.build(model.trainable_variables)
-        for target, source in zip(model.variables, worker.variables, strict=True):
-            target.assign(source.value)
-        for target, source in zip(
-            model.optimizer.variables, worker.optimizer.variables, strict=True
-        ):
-            target.assign(source.value)
+        _copy(worker.variables, model.variables)
+        _copy(worker.optimizer.variables, model.optimizer.variables)
+        history.set_model(model)
+        model.history = history
         return model
 
     train.shared = shared
     return train
+
+
+def _copy(sources, targets) -> None:
+    for target, source in zip(targets, sources, strict=True):
+        target.assign(source.value)
 
 
 def _value(variable):

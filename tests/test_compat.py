@@ -19,15 +19,16 @@ def test_steps_per_execution_refuses_bad_values(bad, error):
         compat.steps_per_execution(bad)
 
 
-def _build(seed, width=8, learning_rate=1e-2):
+def _build(seed, width=8, learning_rate=1e-2, activation="relu", metrics=()):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(12,))
-    hidden = keras.layers.Dense(width, activation="relu")(inputs)
+    hidden = keras.layers.Dense(width, activation=activation)(inputs)
     hidden = keras.layers.Dropout(0.2, seed=seed)(hidden)  # a random-generator state too
     model = keras.Model(inputs, keras.layers.Dense(12)(hidden))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="mse",
+        metrics=[m() for m in metrics],
         steps_per_execution=compat.steps_per_execution(4),
     )
     return model
@@ -42,30 +43,48 @@ def _weights(model):
 
 
 def test_trainer_gives_the_models_that_build_and_fit_give():
-    # On JAX and PyTorch a model's first fit draws one more shuffle than later fits do (the
-    # docstring says so): there the same weights need the same order, shuffle=False.
-    shuffle = keras.backend.backend() == "tensorflow"
+    # On JAX a model's first fit draws one more shuffle than later fits do (the docstring
+    # says so): there the same weights need the same order, shuffle=False.
+    tensorflow = keras.backend.backend() == "tensorflow"
     train = compat.trainer(_build)
     trained = {}
     for seed, n in [(0, 70), (1, 53), (0, 70)]:  # different sizes; seed 0 again after seed 1
         x = _data(n, seed)
-        fit = dict(epochs=3, batch_size=16, verbose=0, shuffle=shuffle)
+        fit = dict(epochs=3, batch_size=16, verbose=0, shuffle=tensorflow)
         trained[seed, n] = model = train(seed, x, x, **fit)
         alone = _build(seed)
-        alone.fit(x, x, **fit)
+        history = alone.fit(x, x, **fit)
         for ours, theirs in zip(_weights(model), _weights(alone), strict=True):
-            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+            if tensorflow:  # the same to the last bit
+                np.testing.assert_array_equal(ours, theirs)
+            else:
+                np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+        assert int(model.optimizer.iterations) == int(alone.optimizer.iterations)
+        assert model.history.history.keys() == history.history.keys()
+        np.testing.assert_allclose(model.history.history["loss"], history.history["loss"], 1e-5)
     assert trained[0, 70] is not trained[1, 53]  # new models, not the shared one
-    assert all(m is not train.shared["model"] for m in trained.values())
+    assert all(m is not train.shared.get("model") for m in trained.values())
 
 
-def test_trainer_compiles_the_training_step_once():
+def test_trainer_compiles_the_training_step_once(monkeypatch):
+    # Keras calls train_step's Python code only while it traces (TensorFlow) or compiles
+    # (JAX) the step; PyTorch runs it eagerly at every step, and there the trainer only fits.
+    if keras.backend.backend() == "torch":
+        pytest.skip("PyTorch compiles nothing: the trainer builds and fits")
+    traced = []
+    functional = type(_build(0))
+    step = functional.train_step
+    monkeypatch.setattr(
+        functional, "train_step", lambda self, *a, **k: traced.append(1) or step(self, *a, **k)
+    )
     train = compat.trainer(_build)
-    x = _data()
+    x = _data(64)  # four full batches: one shape throughout
     train(0, x, x, epochs=1, batch_size=16, verbose=0)
-    step = train.shared["model"].train_function
-    train(1, x, x, epochs=1, batch_size=16, verbose=0)
-    assert train.shared["model"].train_function is step
+    first = len(traced)
+    assert first > 0
+    train(1, x, x, epochs=2, batch_size=16, verbose=0)
+    train(2, x, x, epochs=1, batch_size=16, verbose=0)
+    assert len(traced) == first
 
 
 def test_a_model_trained_later_leaves_the_earlier_ones_alone():
@@ -79,18 +98,29 @@ def test_a_model_trained_later_leaves_the_earlier_ones_alone():
 
 
 @pytest.mark.parametrize(
-    "other",
+    "other, what",
     [
-        lambda seed: _build(seed, width=9),  # another architecture
-        lambda seed: _build(seed, learning_rate=1e-3),  # other optimizer settings
+        (lambda seed: _build(seed, width=9), "architecture"),
+        (lambda seed: _build(seed, activation="tanh"), "architecture"),
+        (lambda seed: _build(seed, learning_rate=1e-3), "optimizer settings"),
     ],
 )
-def test_trainer_refuses_a_model_of_another_kind(other):
+def test_trainer_refuses_a_model_of_another_kind(other, what):
+    if keras.backend.backend() == "torch":
+        pytest.skip("PyTorch: the trainer builds and fits each model, whatever its kind")
     train = compat.trainer(lambda seed: _build(seed) if seed == 0 else other(seed))
     x = _data()
     train(0, x, x, epochs=1, batch_size=16, verbose=0)
-    with pytest.raises(ValueError, match="differs from the first one"):
+    with pytest.raises(ValueError, match=f"whose {what} differ"):
         train(1, x, x, epochs=1, batch_size=16, verbose=0)
+
+
+def test_numbered_metric_names_are_not_a_difference():
+    train = compat.trainer(lambda seed: _build(seed, metrics=[keras.metrics.MeanAbsoluteError]))
+    x = _data()
+    train(0, x, x, epochs=1, batch_size=16, verbose=0)
+    model = train(1, x, x, epochs=1, batch_size=16, verbose=0)  # its metric is numbered "_1"
+    assert "mean_absolute_error" in model.history.history
 
 
 def test_trainer_refuses_what_it_cannot_train():
@@ -99,8 +129,17 @@ def test_trainer_refuses_what_it_cannot_train():
     x = _data()
     with pytest.raises(TypeError, match="keras.Model"):
         compat.trainer(lambda seed: "a model")(0, x, x)
-    uncompiled = compat.trainer(
-        lambda seed: keras.Sequential([keras.Input((12,)), keras.layers.Dense(12)])
-    )
+
+    def uncompiled(seed):
+        return keras.Sequential([keras.Input((12,)), keras.layers.Dense(12)])
+
     with pytest.raises(ValueError, match="compiled"):
-        uncompiled(0, x, x)
+        compat.trainer(uncompiled)(0, x, x)
+
+    def unbuilt(seed):
+        model = keras.Sequential([keras.layers.Dense(12)])  # no Input: no weights yet
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    with pytest.raises(ValueError, match="keras.Input"):
+        compat.trainer(unbuilt)(0, x, x)
