@@ -28,6 +28,8 @@ SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "site-screenshots"
 SHOT_SECTIONS = ["from-autoencoder-to-generative-model", "the-decoded-manifold", "exercises"]
 REQUIRED = os.environ.get("REQUIRE_SITE", "") not in ("", "0")
+# One xdist worker runs this whole module (pytest's --dist loadgroup), so one browser crawls.
+pytestmark = pytest.mark.xdist_group("site")
 
 
 def _unavailable(reason: str, module: bool = False):
