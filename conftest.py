@@ -24,3 +24,32 @@ if _WORKERS > 1:
     from tools.reproduce import share_machine
 
     share_machine(_WORKERS)
+
+
+def _quick_seconds() -> dict[str, float]:
+    """Each notebook's recorded quick-mode time on TensorFlow (results/suites.json), by stem."""
+    import json
+
+    path = Path(__file__).resolve().parent / "results" / "suites.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        notebooks = record["backends"]["tensorflow"]["notebooks"]
+        return {stem: float(entry["seconds"]) for stem, entry in notebooks.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # no record: the notebooks keep their order
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest first, so that two workers finish together: the tests marked `slow`, then the
+    notebooks by their recorded quick-mode time, then the rest in their order. xdist hands out
+    the work in this order, one item at a time, so the short unit tests fill the end."""
+    seconds = _quick_seconds()
+
+    def rank(item):
+        if item.get_closest_marker("slow"):
+            return (0, 0.0)
+        if item.path.suffix == ".ipynb":
+            return (1, -seconds.get(item.path.stem, 60.0))
+        return (2, 0.0)
+
+    items.sort(key=rank)  # stable: equal ranks keep their collected order

@@ -197,6 +197,7 @@ def test_the_exercise_table_of_a_folder_without_notebooks_is_an_error(tmp_path, 
         classroom.exercise_table(tmp_path / "missing")
 
 
+@pytest.mark.slow
 def test_release_then_autograde(tmp_path):
     """The whole class cycle: student copies of every notebook, then autograding notebook 03.
 

@@ -108,6 +108,7 @@ def test_the_wheel_is_what_gets_imported_and_it_has_no_checkout(wheel_site, tmp_
     assert "no checkout:" in run.stdout and config.OUTPUT_ENV in run.stdout, run.stdout
 
 
+@pytest.mark.slow
 def test_a_notebook_alone_in_an_empty_folder_runs_in_quick_mode(wheel_site, tmp_path):
     pytest.importorskip("papermill")
     folder = tmp_path / "empty"

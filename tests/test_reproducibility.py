@@ -48,5 +48,6 @@ def _train(threads: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_training_is_bit_identical_across_runs_and_thread_counts():
     assert _train("default") == _train("1")
