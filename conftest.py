@@ -30,7 +30,9 @@ def _quick_seconds() -> dict[str, float]:
     """Each notebook's recorded quick-mode time on TensorFlow (results/suites.json), by stem."""
     import json
 
-    path = Path(__file__).resolve().parent / "results" / "suites.json"
+    from tools.tables import SUITES_FILE
+
+    path = Path(__file__).resolve().parent / "results" / SUITES_FILE
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         notebooks = record["backends"]["tensorflow"]["notebooks"]
