@@ -139,6 +139,7 @@ THREAD_VARIABLES = (
     "MKL_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",  # TensorFlow, read when it starts
     "TF_NUM_INTEROP_THREADS",
+    "LOKY_MAX_CPU_COUNT",  # joblib's cores for n_jobs=-1 (notebook 13's threads)
 )
 
 
