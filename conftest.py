@@ -28,13 +28,12 @@ if _WORKERS > 1:
 
 def _quick_seconds() -> dict[str, float]:
     """Each notebook's recorded quick-mode time on TensorFlow (results/suites.json), by stem."""
-    import json
-
+    from aeutils import _files
     from tools.tables import SUITES_FILE
 
     path = Path(__file__).resolve().parent / "results" / SUITES_FILE
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = _files.read_json(path, "quick-suite file")
         notebooks = record["backends"]["tensorflow"]["notebooks"]
         return {stem: float(entry["seconds"]) for stem, entry in notebooks.items()}
     except (OSError, ValueError, KeyError, TypeError):
