@@ -191,6 +191,25 @@ def test_a_release_keeps_the_teachers_nbgrader_config(tmp_path):
     assert (out / "release" / NOTEBOOKS[1].stem / NOTEBOOKS[1].name).is_file()
 
 
+def test_a_failed_generation_names_its_assignment(tmp_path, monkeypatch):
+    """nbgrader makes every student copy in one process: a notebook it refuses (here two cells
+    with one grade id) is named, and the ones before it are released."""
+    clean = classroom.student_source
+
+    def broken(nb, stems):
+        nb = clean(nb, stems)
+        if nb.cells[0].source.startswith("# 02"):
+            graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")]
+            graded[1].metadata.nbgrader.grade_id = graded[0].metadata.nbgrader.grade_id
+        return nb
+
+    monkeypatch.setattr(classroom, "student_source", broken)
+    out = tmp_path / "class"
+    with pytest.raises(classroom.ClassroomError, match=f"generate_assignment {NOTEBOOKS[1].stem}"):
+        classroom.release(out, "01,02")
+    assert (out / "release" / NOTEBOOKS[0].stem / NOTEBOOKS[0].name).is_file()
+
+
 def test_the_exercise_table_of_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
     """Defect 11: an empty table."""
     with pytest.raises(classroom.ClassroomError, match="no notebooks"):

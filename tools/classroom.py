@@ -5,10 +5,10 @@
 
 sets up an nbgrader course folder in OUTDIR (``nbgrader_config.py``, ``source/<assignment>/``
 with one assignment per notebook, a data note) and runs ``nbgrader generate_assignment`` for
-each, so that ``OUTDIR/release/<assignment>/`` holds the student copies: every exercise's
-solution replaced by ``# YOUR CODE HERE`` / ``raise NotImplementedError()``, hidden tests
-removed, the discussion of each answer removed, outputs cleared, quick mode on by default
-(with one line that says how to switch to full mode) and the links between notebooks
+each (all in one process), so that ``OUTDIR/release/<assignment>/`` holds the student copies:
+every exercise's solution replaced by ``# YOUR CODE HERE`` / ``raise NotImplementedError()``,
+hidden tests removed, the discussion of each answer removed, outputs cleared, quick mode on by
+default (with one line that says how to switch to full mode) and the links between notebooks
 pointing at the other assignments. The course notebooks themselves are not changed.
 
 The notebooks carry the nbgrader metadata (answer cells and locked, autograded test cells);
@@ -127,18 +127,45 @@ def _drop_discussion(text: str) -> str:
 def run_nbgrader(args: list[str], cwd, **env) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in the class folder ``cwd`` with this Python; output captured.
 
-    The interpreter's own bin folder goes first on PATH, because nbgrader calls ``alembic``
-    (its database migrations) as a command, which a virtualenv not activated would not find.
     ``env`` adds environment variables, e.g. ``AEUTILS_QUICK="1"`` for autograding.
     """
+    return _python(["-m", "nbgrader", *args], cwd, env)
+
+
+# `nbgrader generate_assignment ID --force` for every ID in one process: nbgrader's start-up
+# (about 3 s, its imports) is paid once, not once per notebook. Each assignment gets a new app,
+# which reads nbgrader_config.py as the command does; a failure names its assignment.
+_GENERATE = """\
+import sys
+from nbgrader.apps.generateassignmentapp import GenerateAssignmentApp
+for assignment in sys.argv[1:]:
+    try:
+        app = GenerateAssignmentApp()
+        app.initialize([assignment, "--force"])
+        app.start()
+    except SystemExit as stop:
+        if stop.code:
+            print(f"failed: {assignment}", file=sys.stderr)
+            raise
+    except BaseException:
+        print(f"failed: {assignment}", file=sys.stderr)
+        raise
+"""
+
+
+def generate_assignments(assignments: list[str], cwd) -> subprocess.CompletedProcess:
+    """``nbgrader generate_assignment ID --force`` for each of ``assignments``, in one process."""
+    return _python(["-c", _GENERATE, *assignments], cwd, {})
+
+
+def _python(args: list[str], cwd, env: dict) -> subprocess.CompletedProcess:
+    """This Python with ``args`` in ``cwd``, output captured. The interpreter's own bin folder
+    goes first on PATH, because nbgrader calls ``alembic`` (its database migrations) as a
+    command, which a virtualenv not activated would not find."""
     full_env = dict(os.environ, **env)
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
     return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
+        [sys.executable, *args], cwd=cwd, env=full_env, capture_output=True, text=True
     )
 
 
@@ -185,22 +212,23 @@ def release(
         _files.atomic_write_text(nbgrader_config, CONFIG.format(course_id=course_id))
     _files.atomic_write_text(out / "DATA.md", DATA_NOTE)
     stems = {p.stem for p in selected}
-    released = []
     for path in selected:
-        assignment = path.stem
-        source = out / "source" / assignment
+        source = out / "source" / path.stem
         if source.exists():
             shutil.rmtree(source)
         source.mkdir(parents=True)
         nb = student_source(nbformat.read(path, as_version=4), stems)
         nbformat.write(nb, source / path.name)
-        result = run_nbgrader(["generate_assignment", assignment, "--force"], out)
-        target = out / "release" / assignment / path.name
-        if result.returncode != 0 or not target.is_file():
-            raise ClassroomError(
-                f"nbgrader generate_assignment {assignment} failed:\n{result.stdout}{result.stderr}"
-            )
-        released.append(target)
+    result = generate_assignments([p.stem for p in selected], out)
+    released = [out / "release" / p.stem / p.name for p in selected]
+    missing = [target.parent.name for target in released if not target.is_file()]
+    if result.returncode != 0 or missing:
+        failed = re.search(r"^failed: (\S+)$", result.stderr, re.M)
+        name = failed.group(1) if failed else ", ".join(missing) or "?"
+        raise ClassroomError(
+            f"nbgrader generate_assignment {name} failed:\n{result.stdout}{result.stderr}"
+        )
+    for target in released:
         print(f"released {target.relative_to(out)}")
     index = ["# Assignments", ""]
     for folder in sorted(p for p in (out / "release").iterdir() if p.is_dir()):
