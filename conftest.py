@@ -25,6 +25,13 @@ if _WORKERS > 1:
 
     share_machine(_WORKERS)
 
+# The notebook clients (nbmake's, in this process or its workers) poll in slices of a second, so
+# that a message whose wake-up signal was missed is found a second later instead of at the end
+# of the cell's five-minute timeout, or never (tools/polling.py).
+from tools.polling import poll_in_slices  # noqa: E402
+
+poll_in_slices()
+
 
 def _quick_seconds() -> dict[str, float]:
     """Each notebook's recorded quick-mode time on TensorFlow (results/suites.json), by stem."""

@@ -184,6 +184,10 @@ def run_notebook(
     import nbformat
     import papermill
 
+    from . import polling
+
+    polling.poll_in_slices()  # a missed wake-up costs a second, not the cell's whole timeout
+
     out_path.unlink(missing_ok=True)  # a copy from an earlier run must not be read as this one's
     bar = (
         {"desc": path.stem, "position": position, "leave": False} if position is not None else False
