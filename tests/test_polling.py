@@ -48,22 +48,25 @@ def unpatched(monkeypatch):
 
 def test_without_slices_a_missed_wake_up_costs_the_whole_timeout(unpatched):
     waited, events = asyncio.run(_poll_after_a_missed_wake_up(3000))
-    assert events == zmq.POLLIN and waited >= 2.9, waited  # found only when the timeout fired
+    if waited < 2.9:  # a later pyzmq may look again by itself
+        pytest.skip(f"pyzmq found the message after {waited:.2f} s: tools/polling.py may go")
+    assert events == zmq.POLLIN  # found, but only when the timeout fired
 
 
 def test_with_slices_a_missed_wake_up_costs_at_most_a_slice(unpatched):
     polling.poll_in_slices()
-    for timeout in (3000, -1, None):  # a long timeout, and none at all
+    for timeout in (10_000, -1, None):  # a long timeout, and none at all
         waited, events = asyncio.run(_poll_after_a_missed_wake_up(timeout))
-        assert events == zmq.POLLIN and waited < 0.2 + polling.SLICE_MS / 1000 + 0.5, waited
+        # a slice is one second: well before the timeout, even on a machine several times slower
+        assert events == zmq.POLLIN and waited < 5, (timeout, waited)
 
 
 def test_slices_change_neither_a_prompt_answer_nor_a_timeout(unpatched):
     polling.poll_in_slices()
     polling.poll_in_slices()  # a second call adds nothing
     assert zmq.asyncio.Poller.poll.__wrapped__ is unpatched
-    waited, events = asyncio.run(_poll_after_a_missed_wake_up(3000, take_the_signal=False))
-    assert events == zmq.POLLIN and waited < 1.0, waited
+    waited, events = asyncio.run(_poll_after_a_missed_wake_up(10_000, take_the_signal=False))
+    assert events == zmq.POLLIN and waited < 5, waited
     ctx = zmq.asyncio.Context()
     lonely = ctx.socket(zmq.PAIR)
     lonely.bind_to_random_port("tcp://127.0.0.1")
@@ -74,7 +77,7 @@ def test_slices_change_neither_a_prompt_answer_nor_a_timeout(unpatched):
         return await poller.poll(2500)
 
     start = time.monotonic()
-    assert asyncio.run(poll()) == []  # nothing came: empty, at the deadline
-    assert 2.4 <= time.monotonic() - start < 3.5
+    assert asyncio.run(poll()) == []  # nothing came: empty, and not before the deadline
+    assert time.monotonic() - start >= 2.45
     lonely.close(linger=0)
     ctx.term()
