@@ -11,6 +11,7 @@ what it returns, and when a poll with a timeout gives up, are unchanged.
 
 from __future__ import annotations
 
+import functools
 import time
 
 SLICE_MS = 1000
@@ -35,12 +36,11 @@ def poll_in_slices() -> None:
             if events or (deadline is not None and time.monotonic() >= deadline):
                 return events
 
+    @functools.wraps(original)  # its name and docstring; __wrapped__ leads back to it
     def poll(self, timeout=-1):
         if timeout is not None and 0 <= timeout <= SLICE_MS:
             return original(self, timeout)
         return self._get_loop().create_task(_sliced(self, timeout))  # a Future, as before
 
     poll.in_slices = True
-    poll.__wrapped__ = original
-    poll.__doc__ = original.__doc__
     zmq.asyncio.Poller.poll = poll
