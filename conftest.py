@@ -8,6 +8,8 @@ the kernels. Run `AEUTILS_QUICK=0 pytest notebooks/` to execute them in full mod
 import os
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("AEUTILS_QUICK", "1")
 # The kernels import tests/made_up_answers.py, which probes each exercise's autograded test
 # with made-up answers (nbmake's post_cell_execute metadata on those cells).
@@ -61,3 +63,19 @@ def pytest_collection_modifyitems(config, items):
         return (2, 0.0)
 
     items.sort(key=rank)  # stable: equal ranks keep their collected order
+
+
+def pytest_runtest_setup(item):
+    """Fail a test marked xdist_group whose group xdist's --dist loadgroup has silently lost
+    (pytest 9.2 with xdist 3.8, pytest-xdist issue 1386): tests/test_site.py would then crawl the
+    site once on each worker instead of once."""
+    if (
+        getattr(item.config.option, "loadgroup", False)  # xdist sets it in its workers
+        and item.get_closest_marker("xdist_group")
+        and "@" not in item.nodeid
+    ):
+        pytest.fail(
+            "--dist loadgroup lost this test's xdist_group: this pytest and pytest-xdist do not "
+            "work together (pytest-xdist issue 1386); install requirements-dev.txt's pytest",
+            pytrace=False,
+        )
