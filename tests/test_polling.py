@@ -1,6 +1,7 @@
 """tools/polling.py: a zmq.asyncio poll that missed a wake-up finds its message within a slice."""
 
 import asyncio
+import concurrent.futures
 import time
 
 import pytest
@@ -36,6 +37,13 @@ async def _poll_after_a_missed_wake_up(timeout_ms, take_the_signal=True):
         ctx.term()
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: a session-scoped Playwright (tests/test_site.py) keeps
+    an event loop running in this thread once it has started, and asyncio.run refuses to nest."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture
 def unpatched(monkeypatch):
     """zmq.asyncio.Poller.poll as pyzmq ships it, whatever conftest.py did; restored after."""
@@ -47,7 +55,7 @@ def unpatched(monkeypatch):
 
 
 def test_without_slices_a_missed_wake_up_costs_the_whole_timeout(unpatched):
-    waited, events = asyncio.run(_poll_after_a_missed_wake_up(3000))
+    waited, events = _run(_poll_after_a_missed_wake_up(3000))
     if waited < 2.9:  # a later pyzmq may look again by itself
         pytest.skip(f"pyzmq found the message after {waited:.2f} s: tools/polling.py may go")
     assert events == zmq.POLLIN  # found, but only when the timeout fired
@@ -56,7 +64,7 @@ def test_without_slices_a_missed_wake_up_costs_the_whole_timeout(unpatched):
 def test_with_slices_a_missed_wake_up_costs_at_most_a_slice(unpatched):
     polling.poll_in_slices()
     for timeout in (10_000, -1, None):  # a long timeout, and none at all
-        waited, events = asyncio.run(_poll_after_a_missed_wake_up(timeout))
+        waited, events = _run(_poll_after_a_missed_wake_up(timeout))
         # a slice is one second: well before the timeout, even on a machine several times slower
         assert events == zmq.POLLIN and waited < 5, (timeout, waited)
 
@@ -65,7 +73,7 @@ def test_slices_change_neither_a_prompt_answer_nor_a_timeout(unpatched):
     polling.poll_in_slices()
     polling.poll_in_slices()  # a second call adds nothing
     assert zmq.asyncio.Poller.poll.__wrapped__ is unpatched
-    waited, events = asyncio.run(_poll_after_a_missed_wake_up(10_000, take_the_signal=False))
+    waited, events = _run(_poll_after_a_missed_wake_up(10_000, take_the_signal=False))
     assert events == zmq.POLLIN and waited < 5, waited
     ctx = zmq.asyncio.Context()
     lonely = ctx.socket(zmq.PAIR)
@@ -77,7 +85,7 @@ def test_slices_change_neither_a_prompt_answer_nor_a_timeout(unpatched):
         return await poller.poll(2500)
 
     start = time.monotonic()
-    assert asyncio.run(poll()) == []  # nothing came: empty, and not before the deadline
+    assert _run(poll()) == []  # nothing came: empty, and not before the deadline
     assert time.monotonic() - start >= 2.45
     lonely.close(linger=0)
     ctx.term()
