@@ -252,6 +252,29 @@ def test_the_device_is_asked_of_the_backend_in_use(monkeypatch):
     assert environment.device("torch").startswith("CPU: ")
 
 
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        (
+            {"model name": "AMD EPYC", "flags": "fpu sse2 avx fma avx2"},
+            "AMD EPYC ({n} cores, AVX2)",
+        ),
+        ({"model name": "Xeon", "flags": "avx avx2 avx512f avx512bw"}, "Xeon ({n} cores, AVX-512)"),
+        ({"Features": "fp asimd sve"}, "{machine} ({n} cores, SVE)"),
+        ({"model name": "Old CPU", "flags": "fpu sse2"}, "Old CPU ({n} cores)"),
+    ],
+)
+def test_a_cpu_is_recorded_with_its_widest_vector_extension(monkeypatch, fields, expected):
+    """Hosts that report the same bare model name ("AMD EPYC") can be different CPUs."""
+    monkeypatch.setattr(environment, "_cpuinfo_field", fields.get)
+    monkeypatch.setattr(environment.platform, "processor", lambda: "")
+    monkeypatch.setattr(environment, "_gpus", lambda b: [])
+    machine = environment.platform.machine()
+    assert environment.device("torch") == "CPU: " + expected.format(
+        n=os.cpu_count(), machine=machine
+    )
+
+
 def test_epoch_timer_measures_each_epoch():
     import keras
     import numpy as np
