@@ -31,23 +31,23 @@ VECTOR_EXTENSIONS = [
 """/proc/cpuinfo flag -> the name recorded, widest first (x86's "flags", ARM's "Features")."""
 
 
-def _cpuinfo_field(name: str) -> str | None:
-    """The first value of field ``name`` in /proc/cpuinfo (Linux), or None."""
+def _cpuinfo() -> dict[str, str]:
+    """The fields of /proc/cpuinfo (Linux), each with its first value; empty elsewhere."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
                 key, _, value = line.partition(":")
-                if key.strip() == name:
-                    return value.strip()
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return None
+    return fields
 
 
 def cpu_name() -> str:
     """The CPU's model name (from /proc/cpuinfo on Linux)."""
     return (
-        _cpuinfo_field("model name") or platform.processor() or platform.machine() or "unknown CPU"
+        _cpuinfo().get("model name") or platform.processor() or platform.machine() or "unknown CPU"
     )
 
 
@@ -58,7 +58,8 @@ def vector_extension() -> str | None:
     say so may be different CPUs; this tells some of them apart, and the wider extensions
     speed up the matrix products and convolutions a notebook trains with.
     """
-    flags = f"{_cpuinfo_field('flags') or ''} {_cpuinfo_field('Features') or ''}".split()
+    fields = _cpuinfo()
+    flags = f"{fields.get('flags', '')} {fields.get('Features', '')}".split()
     return next((label for flag, label in VECTOR_EXTENSIONS if flag in flags), None)
 
 

@@ -266,7 +266,7 @@ def test_the_device_is_asked_of_the_backend_in_use(monkeypatch):
 )
 def test_a_cpu_is_recorded_with_its_widest_vector_extension(monkeypatch, fields, expected):
     """Hosts that report the same bare model name ("AMD EPYC") can be different CPUs."""
-    monkeypatch.setattr(environment, "_cpuinfo_field", fields.get)
+    monkeypatch.setattr(environment, "_cpuinfo", lambda: fields)
     monkeypatch.setattr(environment.platform, "processor", lambda: "")
     monkeypatch.setattr(environment, "_gpus", lambda b: [])
     machine = environment.platform.machine()
