@@ -6,11 +6,17 @@ helper here picks the setting each backend accepts and says why, so the notebook
 ``if backend == ...`` of their own.
 
 Introduced in notebook 01 (``steps_per_execution``); ``trainer`` in notebook 10.
+``tf_data_without_autotune`` is called by ``data.load_mnist``: no notebook calls it itself.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
+
 from . import _checks
+
+_NO_AUTOTUNE = "_aeutils_without_autotune"  # marks the wrapped input pipeline
 
 
 def steps_per_execution(requested: int = 32) -> int:
@@ -25,6 +31,54 @@ def steps_per_execution(requested: int = 32) -> int:
     import keras
 
     return 1 if keras.backend.backend() == "torch" else requested
+
+
+def tf_data_without_autotune() -> bool:
+    """On TensorFlow, feed NumPy arrays to ``fit``, ``evaluate`` and ``predict`` without
+    tf.data's autotuner; return True where that is how Keras now feeds them.
+
+    On the TensorFlow backend Keras turns NumPy arrays into a tf.data pipeline, one iterator
+    per epoch and per ``predict`` or ``evaluate`` call. With autotuning on (tf.data's default),
+    each iterator starts a thread that re-tunes the pipeline after 10 ms, 20 ms, 40 ms and so
+    on, doubling the wait up to a minute. With TensorFlow 2.21, deleting the iterator waits
+    until that thread's current wait is over: each epoch ends only at the next of those
+    moments, so an 18 s epoch took 20.5 s, and past 82 s an epoch can wait up to a minute
+    more, with the cores idle meanwhile. Slicing arrays already in memory needs no tuning.
+    Without it the batches are the same, in the same order, so no number changes: only the
+    waits go.
+
+    It wraps Keras's array adapter (a private class, ``ArrayDataAdapter``) once per process.
+    It does nothing, and returns False, when Keras is not imported yet (importing it here would
+    fix the backend before a notebook chooses one), on JAX and PyTorch (which read NumPy
+    arrays without tf.data), or when this Keras has no such adapter; training is then as
+    correct as before, only slower on TensorFlow.
+    """
+    if "keras" not in sys.modules:
+        return False
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    try:
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    except ImportError:  # moved in another Keras version
+        return False
+    original = getattr(ArrayDataAdapter, "get_tf_dataset", None)
+    if original is None:
+        return False
+    if getattr(original, _NO_AUTOTUNE, False):
+        return True
+    import tensorflow as tf
+
+    @functools.wraps(original)
+    def get_tf_dataset(self):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return original(self).with_options(options)
+
+    setattr(get_tf_dataset, _NO_AUTOTUNE, True)
+    ArrayDataAdapter.get_tf_dataset = get_tf_dataset
+    return True
 
 
 def _without(value, keys=("name", "seed")):

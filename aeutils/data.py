@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _checks
+from . import _checks, compat
 
 DATA_DIR_ENV = "AEUTILS_DATA_DIR"
 """Environment variable naming a folder that holds ``mnist.npz`` (for offline use)."""
@@ -352,7 +352,12 @@ def load_mnist(
             places that is not a regular file, such as a named pipe (says which and why).
         MNISTPermissionError: a folder on the way to the file cannot be entered (names it,
             and ``AEUTILS_DATA_DIR`` when that variable pointed there).
+
+    When Keras is already imported with the TensorFlow backend, this also calls
+    ``compat.tf_data_without_autotune()``, so that training on the arrays it returns does not
+    wait for tf.data's autotuner at the end of each epoch (the same numbers, sooner).
     """
+    compat.tf_data_without_autotune()
     if not isinstance(flatten, bool):
         raise TypeError(f"flatten must be True or False, got {flatten!r}")
     train_limit = _limit(train_limit, "train_limit", N_TRAIN)

@@ -143,3 +143,36 @@ def test_trainer_refuses_what_it_cannot_train():
 
     with pytest.raises(ValueError, match="keras.Input"):
         compat.trainer(unbuilt)(0, x, x)
+
+
+def test_tf_data_without_autotune_acts_on_tensorflow_only():
+    assert compat.tf_data_without_autotune() is (keras.backend.backend() == "tensorflow")
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="only TensorFlow feeds arrays through tf.data"
+)
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_without_autotune_the_batches_are_the_same_in_the_same_order(shuffle):
+    import tensorflow as tf
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    assert compat.tf_data_without_autotune()
+    assert compat.tf_data_without_autotune()  # a second call leaves the one wrapper
+    wrapped = ArrayDataAdapter.get_tf_dataset
+    original = wrapped.__wrapped__
+    assert not hasattr(original, "__wrapped__")
+    x = np.arange(50 * 3, dtype="float32").reshape(50, 3)
+    y = np.arange(50, dtype="float32")
+    adapter = ArrayDataAdapter(x, y, batch_size=8, shuffle=shuffle)
+    batches = {}
+    for name, get in [("original", original), ("without autotune", wrapped)]:
+        tf.random.set_seed(0)
+        dataset = get(adapter)
+        batches[name] = [np.asarray(b) for _, b in dataset.as_numpy_iterator()]
+    assert dataset.options().autotune.enabled is False
+    assert len(batches["original"]) == 7
+    for a, b in zip(batches["original"], batches["without autotune"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    if shuffle:  # the comparison above saw a shuffled order, not the plain one
+        assert not np.array_equal(np.concatenate(batches["original"]), y)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aeutils import data
+from aeutils import compat, data
 
 # Sums of all values in the real MNIST (see the data README that ships beside CI's copy).
 REAL_SUMS = {"x_train": 1567298545, "y_train": 267236, "x_test": 264923200, "y_test": 44434}
@@ -452,3 +452,10 @@ def test_a_data_dir_without_permissions_is_named(clean_env, monkeypatch, tmp_pat
         assert str(folder) in str(info.value)
     finally:
         folder.chmod(0o700)
+
+
+def test_load_mnist_turns_off_tf_datas_autotuner(monkeypatch, fake_file):
+    calls = []
+    monkeypatch.setattr(compat, "tf_data_without_autotune", lambda: calls.append(1) or True)
+    data.load_mnist(fake_file)
+    assert calls == [1]
